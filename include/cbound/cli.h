@@ -1,0 +1,23 @@
+/*
+ * cli — the subcommands of the `cbound` binary. Each returns the process exit
+ * status (0 ok, 1 error, 2 usage). MPI is initialized before they are called
+ * (MPI_THREAD_FUNNELED) and finalized after; argv[0] is the subcommand name.
+ * Every subcommand accepts --help.
+ */
+#ifndef CBOUND_CLI_H
+#define CBOUND_CLI_H
+
+int cb_cli_version(int argc, char **argv);   /* src/cli.c        */
+int cb_cli_data(int argc, char **argv);      /* src/data_cli.c   */
+int cb_cli_train(int argc, char **argv);     /* src/train_cli.c  */
+int cb_cli_info(int argc, char **argv);      /* src/model_cli.c  */
+
+/* Shared option helpers: parse a number or die with "option --x expects ...". */
+long cb_cli_long(const char *opt, const char *val, long lo, long hi);
+double cb_cli_double(const char *opt, const char *val, double lo, double hi);
+/* True when argv contains -h or --help. */
+int cb_cli_wants_help(int argc, char **argv);
+/* Prints `text` to stdout on rank 0 only. */
+void cb_cli_print0(const char *text);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * cbound — neural-network compression bounds at scale.
+ *
+ * One binary, many subcommands: `cbound <command> [options]`. This file only
+ * dispatches; each command lives in its module (include/cbound/cli.h).
+ */
+#include "cbound/cli.h"
+#include "cbound/err.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"version", cb_cli_version, "print versions of cbound and its libraries"},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cbound <command> [options]    (cbound <command> --help for details)\n\n"
+               "commands:\n");
+    for (int i = 0; i < n_commands; ++i) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n  --version  same as `cbound version`\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *name = !strcmp(argv[1], "--version") ? "version" : argv[1];
+    const Command *cmd = NULL;
+    for (int i = 0; i < n_commands; ++i)
+        if (!strcmp(commands[i].name, name)) cmd = &commands[i];
+    if (!cmd) {
+        fprintf(stderr, "cbound: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int rc = cmd->run(argc - 1, argv + 1);
+    MPI_Finalize();
+    return rc;
+}

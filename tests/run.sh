@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test binary in $BUILD (default build)/tests, MPI ones at each rank count their source
+# names ("/* cbound-test: ranks 1 2 4 */"), and script tests tests/test_*.sh.
+# Prints each test's summary and a final "TOTAL: N passed, N failed" line; exit
+# status is non-zero iff any check failed or any test crashed.
+set -u
+cd "$(dirname "$0")/.."
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
+filter="${1:-}"
+passed=0; failed=0; crashed=()
+log=${BUILD:-build}/tests/log; mkdir -p "$log"
+
+tally() { # name logfile rc
+    local p f
+    p=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$2" | awk '{s+=$1} END {print s+0}')
+    f=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$2" | awk '{s+=$3} END {print s+0}')
+    passed=$((passed + p)); failed=$((failed + f))
+    grep -E '^FAIL' "$2" | head -20
+    grep -E 'passed, [0-9]+ failed' "$2"
+    if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then crashed+=("$1"); echo "CRASH $1 (exit $3), see $2"; tail -5 "$2"; fi
+}
+
+for src in tests/test_*.c; do
+    name=$(basename "$src" .c)
+    [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+    ranks=$(sed -n 's/.*cbound-test: ranks \([0-9 ]*\).*/\1/p' "$src" | head -1)
+    for n in ${ranks:-0}; do
+        out="$log/$name.n$n.log"
+        if [ "$n" = 0 ]; then
+            timeout 600 "${BUILD:-build}/tests/$name" >"$out" 2>&1; rc=$?
+        else
+            timeout 600 mpirun -n "$n" "${BUILD:-build}/tests/$name" >"$out" 2>&1; rc=$?
+        fi
+        tally "$name${ranks:+ -n $n}" "$out" "$rc"
+    done
+done
+for src in tests/test_*.sh; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .sh)
+    [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+    out="$log/$name.log"
+    timeout 900 bash "$src" >"$out" 2>&1; rc=$?
+    tally "$name" "$out" "$rc"
+done
+echo "TOTAL: $passed passed, $failed failed${crashed[*]:+, crashed: ${crashed[*]}}"
+[ "$failed" -eq 0 ] && [ ${#crashed[@]} -eq 0 ]
