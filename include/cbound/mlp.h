@@ -65,6 +65,15 @@ void cb_mlp_forward(const CbMlp *m, const float *x, size_t n, float *out, float 
 void cb_mlp_forward_d(const CbMlp *m, const double *p, const float *x, size_t n, double *out,
                       double **acts);
 
+/* One layer in float: y (n, widths[l+1]) = σ(x W[l]ᵀ + b[l]) with x (n, widths[l])
+ * (no activation after the last layer). Used by the forward pass and training. */
+void cb_mlp_layer_forward(const CbMlp *m, int l, const float *x, size_t n, float *y);
+/* In place: add b[l] to each row of y (n, widths[l+1]) and apply the layer's activation. */
+void cb_mlp_bias_act(const CbMlp *m, int l, float *y, size_t n);
+/* Backward through the hidden activation: dy[i] *= σ'(z_i), written in terms of the
+ * post-activation y[i] = σ(z_i) (count entries). */
+void cb_mlp_act_backward(const CbMlp *m, const float *y, float *dy, size_t count);
+
 /* Copy parameters between float and double layouts. */
 void cb_mlp_params_to_double(const CbMlp *m, double *p);
 void cb_mlp_params_from_double(CbMlp *m, const double *p);

@@ -1,0 +1,311 @@
+/*
+ * mlp — fully connected networks: allocation, initialization, forward passes.
+ *
+ * Layout (see include/cbound/mlp.h): one contiguous float buffer
+ *     [W_0 (w1, w0)][b_0 (w1)][W_1 (w2, w1)][b_1 (w2)] ...   row-major, biases only when bias=1.
+ * A layer maps a row-major batch X (n, w_in) to Y = σ(X Wᵀ + 1 bᵀ) (n, w_out): one
+ * sgemm (dgemm for the double path) followed by one fused bias+activation loop. The
+ * last layer has no activation (it returns logits / regression outputs).
+ *
+ * Activations and their derivatives written in terms of the OUTPUT y = σ(z), so the
+ * backward pass (src/train.c) only has to keep post-activations:
+ *   relu      y = max(z, 0)                          σ' = [y > 0]
+ *   identity  y = z                                  σ' = 1
+ *   tanh      y = tanh z                             σ' = 1 - y²
+ *   softplus  y = log(1 + e^{βz}) / β                σ' = sigmoid(βz) = 1 - e^{-βy}
+ *             computed stably as (max(βz,0) + log1p(e^{-|βz|})) / β (seed 000's smooth
+ *             ReLU; PyTorch's nn.Softplus(beta) returns z itself when βz > 20, which
+ *             differs from this by < 2.1e-9/β).
+ * Initialization follows PyTorch's nn.Linear.reset_parameters: kaiming_uniform_ with
+ * a = sqrt(5) gives W ~ U(±1/sqrt(fan_in)), and b ~ U(±1/sqrt(fan_in)); the Gaussian
+ * option draws W ~ N(0, σ²/fan_in), b = 0. Layer l draws from stream
+ * (seed, key, CB_RNG_INIT, l): first W row by row, then b.
+ */
+#include "cbound/mlp.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ alloc / free */
+
+CbStatus cb_mlp_alloc(int depth, const size_t *widths, CbAct act, double beta, int bias,
+                      CbMlp **out)
+{
+    *out = NULL;
+    if (depth < 1) return CB_ERR(CB_EINVAL, "mlp: depth must be >= 1, got %d", depth);
+    for (int l = 0; l <= depth; ++l)
+        if (widths[l] == 0) return CB_ERR(CB_EINVAL, "mlp: width %d (of %d) is 0", l, depth + 1);
+    if ((int)act < 0 || act > CB_ACT_SOFTPLUS)
+        return CB_ERR(CB_EINVAL, "mlp: unknown activation code %d", (int)act);
+    if (act == CB_ACT_SOFTPLUS && !(beta > 0 && isfinite(beta))) {
+        cb_err_set(__FILE__, __LINE__, CB_EINVAL,
+                   "mlp: softplus needs a finite beta > 0, got %g", beta);
+        cb_err_hint("softplus(x) = log(1 + exp(beta x)) / beta; seed 000 uses beta = 10");
+        return CB_EINVAL;
+    }
+    CbMlp *m = cb_calloc(1, sizeof *m);
+    m->depth = depth;
+    m->act = act;
+    m->beta = act == CB_ACT_SOFTPLUS ? beta : (beta > 0 ? beta : 1.0);
+    m->bias = bias ? 1 : 0;
+    m->widths = cb_malloc((size_t)(depth + 1) * sizeof *m->widths);
+    memcpy(m->widths, widths, (size_t)(depth + 1) * sizeof *m->widths);
+    m->W = cb_calloc((size_t)depth, sizeof *m->W);
+    m->b = cb_calloc((size_t)depth, sizeof *m->b);
+    m->offset_W = cb_calloc((size_t)depth, sizeof *m->offset_W);
+    m->offset_b = cb_calloc((size_t)depth, sizeof *m->offset_b);
+    size_t off = 0;
+    for (int l = 0; l < depth; ++l) {
+        m->offset_W[l] = off;
+        off += widths[l + 1] * widths[l];
+        m->offset_b[l] = off;
+        if (m->bias) off += widths[l + 1];
+    }
+    m->n_params = off;
+    m->params = cb_calloc(off, sizeof *m->params);
+    for (int l = 0; l < depth; ++l) {
+        m->W[l] = m->params + m->offset_W[l];
+        m->b[l] = m->bias ? m->params + m->offset_b[l] : NULL;
+    }
+    *out = m;
+    return CB_OK;
+}
+
+void cb_mlp_free(CbMlp *m)
+{
+    if (!m) return;
+    free(m->params);
+    free(m->W);
+    free(m->b);
+    free(m->offset_W);
+    free(m->offset_b);
+    free(m->widths);
+    free(m);
+}
+
+CbMlp *cb_mlp_clone(const CbMlp *m)
+{
+    CbMlp *c = NULL;
+    if (cb_mlp_alloc(m->depth, m->widths, m->act, m->beta, m->bias, &c) != CB_OK)
+        CB_DIE("mlp: cloning a valid network failed: %s", cb_err_msg());
+    memcpy(c->params, m->params, m->n_params * sizeof *m->params);
+    return c;
+}
+
+/* ------------------------------------------------------------------ names */
+
+static const char *const act_names[] = {"relu", "identity", "tanh", "softplus"};
+
+const char *cb_mlp_act_name(CbAct a)
+{
+    return (int)a >= 0 && a <= CB_ACT_SOFTPLUS ? act_names[a] : "unknown";
+}
+
+CbStatus cb_mlp_act_parse(const char *s, CbAct *out)
+{
+    for (int a = 0; a <= CB_ACT_SOFTPLUS; ++a)
+        if (s && !strcmp(s, act_names[a])) {
+            *out = (CbAct)a;
+            return CB_OK;
+        }
+    if (s && !strcmp(s, "linear")) {
+        *out = CB_ACT_IDENTITY;
+        return CB_OK;
+    }
+    cb_err_set(__FILE__, __LINE__, CB_EINVAL, "activation: expected relu, identity, tanh or softplus, found '%s'",
+               s ? s : "(null)");
+    cb_err_hint("softplus takes its sharpness from a separate beta setting");
+    return CB_EINVAL;
+}
+
+size_t cb_mlp_max_width(const CbMlp *m)
+{
+    size_t w = 0;
+    for (int l = 0; l <= m->depth; ++l)
+        if (m->widths[l] > w) w = m->widths[l];
+    return w;
+}
+
+/* ------------------------------------------------------------------ init */
+
+void cb_mlp_init(CbMlp *m, CbInit kind, double sigma, uint64_t seed, uint64_t key)
+{
+    for (int l = 0; l < m->depth; ++l) {
+        size_t fan_in = m->widths[l], fan_out = m->widths[l + 1];
+        CbStream s = cb_rng_stream(seed, key, CB_RNG_INIT, (uint32_t)l);
+        float *W = m->W[l], *b = m->b[l];
+        if (kind == CB_INIT_GAUSSIAN) {
+            double sd = sigma / sqrt((double)fan_in);
+            for (size_t i = 0; i < fan_out * fan_in; ++i) W[i] = (float)(sd * cb_rng_normal(&s));
+            if (b) memset(b, 0, fan_out * sizeof *b);
+        } else {
+            double bound = 1.0 / sqrt((double)fan_in);
+            for (size_t i = 0; i < fan_out * fan_in; ++i)
+                W[i] = (float)(bound * (2.0 * cb_rng_uniform(&s) - 1.0));
+            if (b)
+                for (size_t i = 0; i < fan_out; ++i) b[i] = (float)(bound * (2.0 * cb_rng_uniform(&s) - 1.0));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ activations */
+
+void cb_mlp_bias_act(const CbMlp *m, int l, float *y, size_t n)
+{
+    size_t w = m->widths[l + 1];
+    const float *b = m->b[l];
+    CbAct act = l == m->depth - 1 ? CB_ACT_IDENTITY : m->act;
+    float beta = (float)m->beta, inv_beta = 1.0f / beta;
+    for (size_t i = 0; i < n; ++i) {
+        float *r = y + i * w;
+        if (b)
+            for (size_t j = 0; j < w; ++j) r[j] += b[j];
+        switch (act) {
+        case CB_ACT_RELU:
+            for (size_t j = 0; j < w; ++j) r[j] = r[j] > 0.0f ? r[j] : 0.0f;
+            break;
+        case CB_ACT_TANH:
+            for (size_t j = 0; j < w; ++j) r[j] = tanhf(r[j]);
+            break;
+        case CB_ACT_SOFTPLUS:
+            for (size_t j = 0; j < w; ++j) {
+                float z = beta * r[j];
+                r[j] = (fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z)))) * inv_beta;
+            }
+            break;
+        case CB_ACT_IDENTITY: break;
+        }
+    }
+}
+
+void cb_mlp_act_backward(const CbMlp *m, const float *y, float *dy, size_t count)
+{
+    float beta = (float)m->beta;
+    switch (m->act) {
+    case CB_ACT_RELU:
+        for (size_t i = 0; i < count; ++i) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        break;
+    case CB_ACT_TANH:
+        for (size_t i = 0; i < count; ++i) dy[i] *= 1.0f - y[i] * y[i];
+        break;
+    case CB_ACT_SOFTPLUS:
+        for (size_t i = 0; i < count; ++i) dy[i] *= -expm1f(-beta * y[i]);
+        break;
+    case CB_ACT_IDENTITY: break;
+    }
+}
+
+static void bias_act_d(const CbMlp *m, int l, const double *b, double *y, size_t n)
+{
+    size_t w = m->widths[l + 1];
+    CbAct act = l == m->depth - 1 ? CB_ACT_IDENTITY : m->act;
+    double beta = m->beta;
+    for (size_t i = 0; i < n; ++i) {
+        double *r = y + i * w;
+        if (b)
+            for (size_t j = 0; j < w; ++j) r[j] += b[j];
+        switch (act) {
+        case CB_ACT_RELU:
+            for (size_t j = 0; j < w; ++j) r[j] = r[j] > 0.0 ? r[j] : 0.0;
+            break;
+        case CB_ACT_TANH:
+            for (size_t j = 0; j < w; ++j) r[j] = tanh(r[j]);
+            break;
+        case CB_ACT_SOFTPLUS:
+            for (size_t j = 0; j < w; ++j) {
+                double z = beta * r[j];
+                r[j] = (fmax(z, 0.0) + log1p(exp(-fabs(z)))) / beta;
+            }
+            break;
+        case CB_ACT_IDENTITY: break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ forward */
+
+void cb_mlp_layer_forward(const CbMlp *m, int l, const float *x, size_t n, float *y)
+{
+    size_t wi = m->widths[l], wo = m->widths[l + 1];
+    /* y (n, wo) = x (n, wi) · W[l]ᵀ, W[l] (wo, wi) row-major */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)wo, (int)wi, 1.0f, x, (int)wi,
+                m->W[l], (int)wi, 0.0f, y, (int)wo);
+    cb_mlp_bias_act(m, l, y, n);
+}
+
+size_t cb_mlp_forward_work_size(const CbMlp *m, size_t n) { return 2 * n * cb_mlp_max_width(m); }
+
+void cb_mlp_forward(const CbMlp *m, const float *x, size_t n, float *out, float *work)
+{
+    if (n == 0) return;
+    size_t half = n * cb_mlp_max_width(m);
+    const float *in = x;
+    for (int l = 0; l < m->depth; ++l) {
+        float *y = l == m->depth - 1 ? out : work + (size_t)(l % 2) * half;
+        cb_mlp_layer_forward(m, l, in, n, y);
+        in = y;
+    }
+}
+
+void cb_mlp_forward_d(const CbMlp *m, const double *p, const float *x, size_t n, double *out,
+                      double **acts)
+{
+    if (n == 0) return;
+    size_t w0 = m->widths[0], maxw = cb_mlp_max_width(m);
+    double *xd = cb_malloc(n * w0 * sizeof *xd);
+    for (size_t i = 0; i < n * w0; ++i) xd[i] = x[i];
+    double *tmp = acts ? NULL : cb_malloc(2 * n * maxw * sizeof *tmp);
+    const double *in = xd;
+    for (int l = 0; l < m->depth; ++l) {
+        size_t wi = m->widths[l], wo = m->widths[l + 1];
+        double *y = acts ? acts[l] : (l == m->depth - 1 ? out : tmp + (size_t)(l % 2) * n * maxw);
+        const double *W = p + m->offset_W[l], *b = m->bias ? p + m->offset_b[l] : NULL;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)wo, (int)wi, 1.0, in, (int)wi, W,
+                    (int)wi, 0.0, y, (int)wo);
+        bias_act_d(m, l, b, y, n);
+        in = y;
+    }
+    if (acts) memcpy(out, acts[m->depth - 1], n * m->widths[m->depth] * sizeof *out);
+    free(xd);
+    free(tmp);
+}
+
+/* ------------------------------------------------------------------ conversions, checks */
+
+void cb_mlp_params_to_double(const CbMlp *m, double *p)
+{
+    for (size_t i = 0; i < m->n_params; ++i) p[i] = m->params[i];
+}
+
+void cb_mlp_params_from_double(CbMlp *m, const double *p)
+{
+    for (size_t i = 0; i < m->n_params; ++i) m->params[i] = (float)p[i];
+}
+
+CbStatus cb_mlp_check_finite(const CbMlp *m, const char *what)
+{
+    for (int l = 0; l < m->depth; ++l) {
+        size_t wi = m->widths[l], wo = m->widths[l + 1];
+        for (size_t i = 0; i < wo * wi; ++i)
+            if (!isfinite(m->W[l][i])) {
+                cb_err_set(__FILE__, __LINE__, CB_ENUMERIC,
+                           "%s: layer %d weight [%zu, %zu] is %g (expected a finite number)",
+                           what ? what : "mlp", l, i / wi, i % wi, (double)m->W[l][i]);
+                cb_err_hint("the network diverged or the file is corrupt; lower the learning rate or re-export it");
+                return CB_ENUMERIC;
+            }
+        if (m->b[l])
+            for (size_t i = 0; i < wo; ++i)
+                if (!isfinite(m->b[l][i])) {
+                    cb_err_set(__FILE__, __LINE__, CB_ENUMERIC,
+                               "%s: layer %d bias [%zu] is %g (expected a finite number)", what ? what : "mlp",
+                               l, i, (double)m->b[l][i]);
+                    cb_err_hint("the network diverged or the file is corrupt; lower the learning rate or re-export it");
+                    return CB_ENUMERIC;
+                }
+    }
+    return CB_OK;
+}
