@@ -1,0 +1,447 @@
+/*
+ * train — minibatch training of a CbMlp in float32 (PyTorch semantics), evaluation.
+ *
+ * Forward keeps every layer's post-activation a_l (B, w_{l+1}); a_{-1} = x. With
+ * δ_l = ∂L/∂z_l (B, w_{l+1}) the backward pass per layer l = L-1 .. 0 is
+ *     dW_l = δ_lᵀ a_{l-1}            (sgemm, (w_{l+1}, w_l))
+ *     db_l = Σ_rows δ_l
+ *     δ_{l-1} = (δ_l W_l) ⊙ σ'(a_{l-1})   (skipped for l = 0: no input gradient)
+ * and, when training, the optimizer updates layer l right after its gradient is
+ * formed (W_l is still needed for δ_{l-1}, so the update comes after that product):
+ * the gradient is still in cache and the whole step streams through memory once.
+ * Losses (PyTorch reduction='mean'):
+ *     cross-entropy  L = (1/B) Σ_i [logsumexp(z_i) - z_i[y_i]],  ∂L/∂z_i = (softmax(z_i) - e_{y_i}) / B
+ *                    with the max-shifted log-sum-exp;
+ *     MSE            L = (1/(B k)) Σ_i ||z_i - t_i||²,          ∂L/∂z_i = 2 (z_i - t_i) / (B k)
+ *                    (targets t = one-hot labels when the data set has labels only).
+ * Optimizers follow torch.optim (1.13): SGD g = ∇ + λp, v = μv + g (dampening 0, v_0 = g),
+ * p -= lr v; Adam g = ∇ + λp, m = β1 m + (1-β1) g, v = β2 v + (1-β2) g², p -= lr/(1-β1^t) ·
+ * m / (sqrt(v)/sqrt(1-β2^t) + ε). The step schedule uses lr · factor^#{drop epochs ≤ e}
+ * in (0-based) epoch e, like MultiStepLR stepped once per epoch.
+ * A mask (lottery tickets, 004 §6) is re-applied after every step and zeroes the
+ * masked entries' optimizer state as well, so pruned weights never regrow.
+ * No allocation happens inside the epoch loop: all buffers live in one Work.
+ */
+#include "cbound/train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ workspace */
+
+typedef struct {
+    size_t cap;      /* batch capacity (rows)                                      */
+    float *acts;     /* Σ_l (cap, w_{l+1}): post-activations, the last one = outputs */
+    float **a;       /* (depth) a[l] -> (cap, w_{l+1}) in acts                      */
+    float *delta[2]; /* (cap, max width) each: ∂L/∂z ping-pong                      */
+    float *xb;       /* (cap, w_0) gathered batch inputs                            */
+    int32_t *yb;     /* (cap) gathered labels                                       */
+    float *tb;       /* (cap, w_L) gathered targets (MSE)                           */
+} Work;
+
+static void work_alloc(Work *w, const CbMlp *m, size_t cap)
+{
+    size_t tot = 0, maxw = cb_mlp_max_width(m), wL = m->widths[m->depth];
+    for (int l = 0; l < m->depth; ++l) tot += m->widths[l + 1];
+    w->cap = cap;
+    w->acts = cb_malloc(cap * tot * sizeof *w->acts);
+    w->a = cb_malloc((size_t)m->depth * sizeof *w->a);
+    for (int l = 0, off = 0; l < m->depth; off += (int)m->widths[l + 1], ++l) w->a[l] = w->acts + cap * (size_t)off;
+    w->delta[0] = cb_malloc(cap * maxw * sizeof(float));
+    w->delta[1] = cb_malloc(cap * maxw * sizeof(float));
+    w->xb = cb_malloc(cap * m->widths[0] * sizeof *w->xb);
+    w->yb = cb_malloc(cap * sizeof *w->yb);
+    w->tb = cb_malloc(cap * wL * sizeof *w->tb);
+}
+
+static void work_free(Work *w)
+{
+    free(w->acts);
+    free(w->a);
+    free(w->delta[0]);
+    free(w->delta[1]);
+    free(w->xb);
+    free(w->yb);
+    free(w->tb);
+}
+
+/* ------------------------------------------------------------------ optimizer */
+
+typedef struct {
+    const CbTrainConfig *c;
+    double lr;               /* current learning rate (after schedule)    */
+    long t;                  /* steps taken (Adam bias correction)        */
+    float *p;                /* (n_params) the parameters being trained   */
+    float *s1, *s2;          /* (n_params) momentum / Adam m, Adam v      */
+} Optim;
+
+/* Update params[i0, i1) from grad[i0, i1). */
+static void optim_update(Optim *o, const float *g, size_t i0, size_t i1)
+{
+    float *p = o->p;
+    const CbTrainConfig *c = o->c;
+    const unsigned char *mask = c->mask;
+    float wd = (float)c->weight_decay;
+    float *s1 = o->s1, *s2 = o->s2;
+    if (c->opt == CB_OPT_ADAM) {
+        float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+        double bc1 = 1.0 - pow(c->beta1, (double)o->t), bc2 = 1.0 - pow(c->beta2, (double)o->t);
+        float step = (float)(o->lr / bc1), inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+        for (size_t i = i0; i < i1; ++i) {
+            float gi = g[i] + wd * p[i];
+            float mi = b1 * s1[i] + (1.0f - b1) * gi;
+            float vi = b2 * s2[i] + (1.0f - b2) * gi * gi;
+            s1[i] = mi;
+            s2[i] = vi;
+            p[i] -= step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+        }
+    } else {
+        float mu = (float)c->momentum, lr = (float)o->lr;
+        if (mu != 0.0f)
+            for (size_t i = i0; i < i1; ++i) {
+                float v = mu * s1[i] + g[i] + wd * p[i];
+                s1[i] = v;
+                p[i] -= lr * v;
+            }
+        else
+            for (size_t i = i0; i < i1; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+    }
+    if (mask)
+        for (size_t i = i0; i < i1; ++i)
+            if (!mask[i]) {
+                p[i] = 0.0f;
+                if (s1) s1[i] = 0.0f;
+                if (s2) s2[i] = 0.0f;
+            }
+}
+
+/* ------------------------------------------------------------------ forward, loss, backward */
+
+static void forward(const CbMlp *m, Work *w, const float *x, size_t n)
+{
+    const float *in = x;
+    for (int l = 0; l < m->depth; ++l) {
+        cb_mlp_layer_forward(m, l, in, n, w->a[l]);
+        in = w->a[l];
+    }
+}
+
+/* Loss of outputs z (n, k) and, when d != NULL, ∂L/∂z into d. Counts correct argmax
+ * predictions into *correct (classification). Returns the mean loss. */
+static double loss_grad(CbLoss loss, const float *z, size_t n, size_t k, const int32_t *y,
+                        const float *t, float *d, size_t *correct)
+{
+    double sum = 0.0;
+    size_t ok = 0;
+    if (loss == CB_LOSS_CROSS_ENTROPY) {
+        float inv_n = 1.0f / (float)n;
+        for (size_t i = 0; i < n; ++i) {
+            const float *r = z + i * k;
+            size_t am = 0;
+            for (size_t j = 1; j < k; ++j)
+                if (r[j] > r[am]) am = j;
+            float mx = r[am];
+            double se = 0.0;
+            for (size_t j = 0; j < k; ++j) se += exp((double)(r[j] - mx));
+            sum += (double)mx + log(se) - (double)r[y[i]];
+            ok += am == (size_t)y[i];
+            if (d) {
+                float *dr = d + i * k;
+                float inv_se = (float)(1.0 / se);
+                for (size_t j = 0; j < k; ++j) dr[j] = expf(r[j] - mx) * inv_se * inv_n;
+                dr[y[i]] -= inv_n;
+            }
+        }
+        if (correct) *correct = ok;
+        return sum / (double)n;
+    }
+    float scale = 2.0f / (float)(n * k);
+    for (size_t i = 0; i < n; ++i) {
+        const float *r = z + i * k;
+        size_t am = 0;
+        for (size_t j = 1; j < k; ++j)
+            if (r[j] > r[am]) am = j;
+        if (y) ok += am == (size_t)y[i];
+        for (size_t j = 0; j < k; ++j) {
+            float tj = t ? t[i * k + j] : (y && (size_t)y[i] == j ? 1.0f : 0.0f);
+            float e = r[j] - tj;
+            sum += (double)e * e;
+            if (d) d[i * k + j] = scale * e;
+        }
+    }
+    if (correct) *correct = ok;
+    return sum / (double)(n * k);
+}
+
+/* Gradient of the loss w.r.t. params into grad (n_params), starting from δ in
+ * w->delta[0] (n, w_L). With o != NULL, layer l is updated right after its gradient. */
+static void backward(const CbMlp *m, Work *w, const float *x, size_t n, float *grad, Optim *o)
+{
+    int cur = 0;
+    for (int l = m->depth - 1; l >= 0; --l) {
+        size_t wi = m->widths[l], wo = m->widths[l + 1];
+        const float *a_prev = l > 0 ? w->a[l - 1] : x;
+        const float *dl = w->delta[cur];
+        float *gW = grad + m->offset_W[l];
+        /* dW (wo, wi) = δᵀ (wo, n) · a_prev (n, wi) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)wo, (int)wi, (int)n, 1.0f, dl, (int)wo, a_prev,
+                    (int)wi, 0.0f, gW, (int)wi);
+        if (m->bias) {
+            float *gb = grad + m->offset_b[l];
+            memset(gb, 0, wo * sizeof *gb);
+            for (size_t i = 0; i < n; ++i)
+                for (size_t j = 0; j < wo; ++j) gb[j] += dl[i * wo + j];
+        }
+        if (l > 0) {
+            float *dn = w->delta[1 - cur];
+            /* δ_{l-1} (n, wi) = δ_l (n, wo) · W_l (wo, wi), then ⊙ σ'(a_{l-1}) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)wi, (int)wo, 1.0f, dl, (int)wo,
+                        m->W[l], (int)wi, 0.0f, dn, (int)wi);
+            cb_mlp_act_backward(m, a_prev, dn, n * wi);
+            cur = 1 - cur;
+        }
+        if (o) {
+            size_t end = l + 1 < m->depth ? m->offset_W[l + 1] : m->n_params;
+            optim_update(o, grad, m->offset_W[l], end);
+        }
+    }
+}
+
+static CbStatus check_shapes(const CbMlp *m, CbLoss loss, const CbData *d, const char *what)
+{
+    size_t k = m->widths[m->depth];
+    if (d->d != m->widths[0]) {
+        cb_err_set(__FILE__, __LINE__, CB_EINVAL, "%s data '%s': expected %zu features (network input width), found %zu",
+                   what, d->name, m->widths[0], d->d);
+        cb_err_hint("the first width of the network must equal the data dimension");
+        return CB_EINVAL;
+    }
+    if (loss == CB_LOSS_CROSS_ENTROPY) {
+        if (!d->y) {
+            cb_err_set(__FILE__, __LINE__, CB_EINVAL,
+                       "%s data '%s': cross-entropy needs class labels, found a regression data set", what,
+                       d->name);
+            cb_err_hint("use loss: mse for regression targets");
+            return CB_EINVAL;
+        }
+        if (d->n_classes != k) {
+            cb_err_set(__FILE__, __LINE__, CB_EINVAL, "%s data '%s': expected %zu classes (network output width), found %zu",
+                       what, d->name, k, d->n_classes);
+            cb_err_hint("the last width of the network must equal the number of classes");
+            return CB_EINVAL;
+        }
+    } else {
+        size_t want = d->t ? d->n_targets : d->n_classes;
+        if (want != k) {
+            cb_err_set(__FILE__, __LINE__, CB_EINVAL,
+                       "%s data '%s': MSE expected %zu targets per sample (network output width), found %zu", what,
+                       d->name, k, want);
+            cb_err_hint("the last width must equal the target width (or the number of classes for one-hot targets)");
+            return CB_EINVAL;
+        }
+    }
+    return CB_OK;
+}
+
+/* ------------------------------------------------------------------ public: one batch */
+
+double cb_train_loss_grad(const CbMlp *m, CbLoss loss, const float *x, const int32_t *y, const float *t,
+                          size_t n, float *grad)
+{
+    Work w;
+    work_alloc(&w, m, n);
+    forward(m, &w, x, n);
+    double L = loss_grad(loss, w.a[m->depth - 1], n, m->widths[m->depth], y, t, w.delta[0], NULL);
+    backward(m, &w, x, n, grad, NULL);
+    work_free(&w);
+    return L;
+}
+
+/* ------------------------------------------------------------------ evaluation */
+
+CbStatus cb_train_eval(const CbMlp *m, CbLoss loss, const CbData *d, double *mean_loss, double *acc,
+                       double *margins)
+{
+    CB_TRY(check_shapes(m, loss, d, "evaluation"));
+    if (margins && !d->y) {
+        cb_err_set(__FILE__, __LINE__, CB_EINVAL, "evaluation data '%s': margins f(x)[y] - max_{j!=y} f(x)[j] need class labels", d->name);
+        cb_err_hint("request margins only for classification data sets");
+        return CB_EINVAL;
+    }
+    size_t k = m->widths[m->depth], cap = d->n < 1024 ? (d->n ? d->n : 1) : 1024;
+    Work w;
+    work_alloc(&w, m, cap);
+    double sum = 0.0;
+    size_t ok = 0;
+    for (size_t i0 = 0; i0 < d->n; i0 += cap) {
+        size_t nb = d->n - i0 < cap ? d->n - i0 : cap, c = 0;
+        forward(m, &w, d->x + i0 * d->d, nb);
+        const float *z = w.a[m->depth - 1];
+        sum += (double)nb * loss_grad(loss, z, nb, k, d->y ? d->y + i0 : NULL, d->t ? d->t + i0 * k : NULL, NULL, &c);
+        ok += c;
+        if (margins)
+            for (size_t i = 0; i < nb; ++i) {
+                const float *r = z + i * k;
+                size_t yi = (size_t)d->y[i0 + i];
+                double other = -INFINITY;
+                for (size_t j = 0; j < k; ++j)
+                    if (j != yi && r[j] > other) other = r[j];
+                margins[i0 + i] = (double)r[yi] - other;
+            }
+    }
+    work_free(&w);
+    if (mean_loss) *mean_loss = d->n ? sum / (double)d->n : 0.0;
+    if (acc) *acc = d->y && d->n ? (double)ok / (double)d->n : 0.0;
+    return CB_OK;
+}
+
+/* ------------------------------------------------------------------ training loop */
+
+void cb_train_config_default(CbTrainConfig *c)
+{
+    memset(c, 0, sizeof *c);
+    c->loss = CB_LOSS_CROSS_ENTROPY;
+    c->opt = CB_OPT_SGD;
+    c->lr = 0.02;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    c->epochs = 10;
+    c->batch = 256;
+    c->drop_factor = 0.1;
+    c->snapshot_step = -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static CbStatus check_config(const CbTrainConfig *c)
+{
+    const char *bad = NULL;
+    double val = 0;
+    if (!(c->lr > 0 && isfinite(c->lr))) bad = "lr", val = c->lr;
+    else if (!(c->momentum >= 0 && c->momentum < 1)) bad = "momentum", val = c->momentum;
+    else if (!(c->weight_decay >= 0 && isfinite(c->weight_decay))) bad = "weight_decay", val = c->weight_decay;
+    else if (c->opt == CB_OPT_ADAM && !(c->beta1 >= 0 && c->beta1 < 1)) bad = "beta1", val = c->beta1;
+    else if (c->opt == CB_OPT_ADAM && !(c->beta2 >= 0 && c->beta2 < 1)) bad = "beta2", val = c->beta2;
+    else if (c->opt == CB_OPT_ADAM && !(c->eps > 0)) bad = "eps", val = c->eps;
+    else if (c->epochs < 1) bad = "epochs", val = c->epochs;
+    else if (c->batch < 1) bad = "batch", val = (double)c->batch;
+    else if (c->n_drops < 0 || c->n_drops > 8) bad = "n_drops", val = c->n_drops;
+    else if (c->n_drops > 0 && !(c->drop_factor > 0 && c->drop_factor <= 1)) bad = "drop_factor", val = c->drop_factor;
+    else if (c->snapshot_step >= 0 && !c->snapshot) bad = "snapshot (NULL with snapshot_step >= 0)", val = (double)c->snapshot_step;
+    if (bad) {
+        cb_err_set(__FILE__, __LINE__, CB_EINVAL, "training configuration: invalid %s = %g", bad, val);
+        cb_err_hint("lr > 0, 0 <= momentum < 1, weight_decay >= 0, 0 <= beta1, beta2 < 1, eps > 0, epochs >= 1, "
+                    "batch >= 1, at most 8 drops with 0 < drop_factor <= 1");
+        return CB_EINVAL;
+    }
+    return CB_OK;
+}
+
+CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const CbData *test,
+                  CbTrainResult *res)
+{
+    memset(res, 0, sizeof *res);
+    CB_TRY(check_config(c));
+    CB_TRY(check_shapes(m, c->loss, train, "training"));
+    if (test) CB_TRY(check_shapes(m, c->loss, test, "test"));
+    if (train->n == 0) return CB_ERR(CB_EINVAL, "training data '%s' is empty", train->name);
+
+    size_t n = train->n, d = train->d, k = m->widths[m->depth], P = m->n_params;
+    size_t B = c->batch < n ? c->batch : n;
+    Work w;
+    work_alloc(&w, m, B);
+    float *grad = cb_malloc(P * sizeof *grad);
+    size_t *perm = cb_malloc(n * sizeof *perm);
+    int need_s1 = c->opt == CB_OPT_ADAM || c->momentum != 0.0;
+    Optim o = {.c = c, .lr = c->lr, .t = 0, .p = m->params,
+               .s1 = need_s1 ? cb_calloc(P, sizeof(float)) : NULL,
+               .s2 = c->opt == CB_OPT_ADAM ? cb_calloc(P, sizeof(float)) : NULL};
+    if (c->mask)
+        for (size_t i = 0; i < P; ++i)
+            if (!c->mask[i]) m->params[i] = 0.0f;
+    if (c->snapshot_step == 0) memcpy(c->snapshot, m->params, P * sizeof *m->params);
+
+    CbStatus st = CB_OK;
+    double t_train = 0.0, t0 = now_s();
+    long step = 0;
+    int epoch = 0;
+    for (epoch = 0; epoch < c->epochs; ++epoch) {
+        double te = now_s();
+        o.lr = c->lr;
+        for (int i = 0; i < c->n_drops; ++i)
+            if (c->drop_epochs[i] <= epoch) o.lr *= c->drop_factor;
+        for (size_t i = 0; i < n; ++i) perm[i] = i;
+        CbStream s = cb_rng_stream(c->seed, c->key, CB_RNG_DATA_ORDER, (uint32_t)epoch);
+        cb_rng_shuffle(&s, perm, n);
+
+        double loss_sum = 0.0;
+        size_t correct = 0;
+        for (size_t i0 = 0; i0 < n; i0 += B) {
+            size_t nb = n - i0 < B ? n - i0 : B, ok = 0;
+            for (size_t i = 0; i < nb; ++i) {
+                size_t r = perm[i0 + i];
+                memcpy(w.xb + i * d, train->x + r * d, d * sizeof *w.xb);
+                if (train->y) w.yb[i] = train->y[r];
+                if (train->t) memcpy(w.tb + i * k, train->t + r * k, k * sizeof *w.tb);
+            }
+            forward(m, &w, w.xb, nb);
+            double L = loss_grad(c->loss, w.a[m->depth - 1], nb, k, train->y ? w.yb : NULL,
+                                 train->t ? w.tb : NULL, w.delta[0], &ok);
+            if (!isfinite(L)) {
+                st = cb_err_set(__FILE__, __LINE__, CB_ENUMERIC,
+                                "training diverged: loss is %g at epoch %d, step %ld (batch %zu of the epoch, lr %g)", L,
+                                epoch + 1, step + 1, i0 / B + 1, o.lr);
+                cb_err_hint("lower the learning rate (or add a learning-rate drop); check the data for NaN/Inf");
+                goto done;
+            }
+            loss_sum += L * (double)nb;
+            correct += ok;
+            ++o.t;
+            backward(m, &w, w.xb, nb, grad, &o);
+            ++step;
+            if (c->snapshot_step == step) memcpy(c->snapshot, m->params, P * sizeof *m->params);
+        }
+        double ep_time = now_s() - te;
+        t_train += ep_time;
+        double ep_loss = loss_sum / (double)n, ep_acc = train->y ? (double)correct / (double)n : 0.0;
+        if (!c->quiet) {
+            char tbuf[64] = "";
+            if (test) {
+                double tl, ta;
+                st = cb_train_eval(m, c->loss, test, &tl, &ta, NULL);
+                if (st != CB_OK) goto done;
+                snprintf(tbuf, sizeof tbuf, "  test loss %.4f  test acc %.4f", tl, ta);
+            }
+            printf("epoch %3d  lr %.3g  loss %.5f  train acc %.4f%s  %.0f samples/s  %.1f s\n", epoch + 1, o.lr,
+                   ep_loss, ep_acc, tbuf, (double)n / ep_time, now_s() - t0);
+            fflush(stdout);
+        }
+        if (c->stop_ce > 0 && ep_loss < c->stop_ce) {
+            ++epoch;
+            break;
+        }
+    }
+    res->epochs_run = epoch;
+    res->steps = step;
+    res->seconds = now_s() - t0;
+    res->samples_per_s = t_train > 0 ? (double)n * epoch / t_train : 0.0;
+    st = cb_train_eval(m, c->loss, train, &res->train_loss, &res->train_acc, NULL);
+    if (st == CB_OK && test) st = cb_train_eval(m, c->loss, test, &res->test_loss, &res->test_acc, NULL);
+done:
+    work_free(&w);
+    free(grad);
+    free(perm);
+    free(o.s1);
+    free(o.s2);
+    return st;
+}
