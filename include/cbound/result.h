@@ -48,7 +48,16 @@
     X(max_nnz_col, "count", "max nonzeros in a column of the compressed W (j_c)")                 \
     X(fro_W, "1", "||W||_F of the original weights")                                              \
     X(fro_delta, "1", "||W - W^||_F")                                                             \
-    X(param, "1", "method's per-layer parameter (e.g. MBP threshold psi, rounding step rho)")
+    X(param, "1", "method's per-layer parameter (e.g. MBP threshold psi, rounding step rho)")    \
+    X(sketch_m_theory, "count", "004 Thm 5.1 sketch size, constant 1: sqrt(max(j_row*d_out, j_col*d_in))*ln p") \
+    X(sketch_m_measured, "count", "smallest m recovering W from Y = A W B^T in >= 95% of draws (NaN: not reached)") \
+    X(sketch_m_const, "1", "implied constant of Thm 5.1: sketch_m_measured / sketch_m_theory") \
+    X(sketch_params, "count", "measured-sketch parameter count m_measured^2 (Thm 5.2 with measured m)") \
+    X(sketch_success_rate, "1", "fraction of draws recovered at sketch_m_measured")               \
+    X(sketch_recovery_err, "1", "max over draws of max|W^ - W| / max|W| at sketch_m_measured")    \
+    X(sketch_delta, "count", "ones per column of the sketch matrices A and B")                    \
+    X(sketch_recover_s, "s", "mean time of one sketch + recovery at sketch_m_measured")           \
+    X(sketch_time_s, "s", "time of the whole phase-transition search")
 
 typedef struct {
     char name[48];      /* e.g. "sketch_004_thm5.2", "bartlett2017"                */
