@@ -90,14 +90,14 @@ static void optim_update(Optim *o, const float *g, size_t i0, size_t i1)
     if (c->opt == CB_OPT_ADAM) {
         float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
         double bc1 = 1.0 - pow(c->beta1, (double)o->t), bc2 = 1.0 - pow(c->beta2, (double)o->t);
-        float step = (float)(o->lr / bc1), inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+        float step = (float)(o->lr / bc1), sqrt_bc2 = (float)sqrt(bc2);
         for (size_t i = i0; i < i1; ++i) {
             float gi = g[i] + wd * p[i];
             float mi = b1 * s1[i] + (1.0f - b1) * gi;
             float vi = b2 * s2[i] + (1.0f - b2) * gi * gi;
             s1[i] = mi;
             s2[i] = vi;
-            p[i] -= step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+            p[i] -= step * mi / (sqrtf(vi) / sqrt_bc2 + eps);
         }
     } else {
         float mu = (float)c->momentum, lr = (float)o->lr;
