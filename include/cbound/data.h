@@ -1,18 +1,27 @@
 /*
- * data — real data sets, validated on load.
+ * data — real data sets, validated on load, and synthetic Gaussian-teacher data.
  *
  *   kind            source                                        task
  *   fashion-mnist   IDX (.gz or plain), default /usr/share/datasets/fashion-mnist   10 classes
  *   mnist           IDX from a user-given directory               10 classes
- *   cifar10         CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)
+ *   cifar10         CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)    10 classes
  *   csv             CSV (.gz or plain) with a target column (digits.csv.gz from
  *                   python3-sklearn = classification, diabetes = regression)
  *   gaussian        x ~ N(0, I_d), targets from a random teacher MLP drawn from the
  *                   streams (regression or argmax classification)
  *
  * Errors name the file, what was expected and what was found (missing file,
- * wrong magic, truncation, inconsistent counts, labels out of range).
- * Features are float32, row-major (n, d); images are flattened row by row.
+ * wrong magic, truncation, inconsistent counts, labels out of range), with a hint.
+ * Features are float32, row-major (n, d); images are flattened row by row
+ * (CIFAR-10: channel-major, d = 3 x 32 x 32 as stored in the batch files).
+ *
+ * Random streams (all keyed by (spec->seed, CB_DATA_RNG_KEY)):
+ *   CB_RNG_SUBSET index 0    csv: permutation choosing the held-out test rows
+ *   CB_RNG_SUBSET index 1/2  random n_train / n_test subsets (random_subset = 1)
+ *   CB_RNG_DATA_GEN index 0  gaussian: teacher weights
+ *   CB_RNG_DATA_GEN index 1/2 gaussian: train / test inputs and noise, sample i
+ *                            starting at block i * (d + 1) (so the first n samples
+ *                            do not depend on how many are drawn)
  */
 #ifndef CBOUND_DATA_H
 #define CBOUND_DATA_H
@@ -22,16 +31,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { CB_SCALE_NONE = 0, CB_SCALE_UNIT, CB_SCALE_STANDARDIZE } CbScale;
+/* Task key of every data stream ("data" in ASCII): data depend on the seed only,
+ * so all tasks of a sweep that share spec->seed see the same samples. */
+#define CB_DATA_RNG_KEY 0x64617461ULL
+
+#define CB_DATA_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* CB_SCALE_AUTO (appended): unit for image kinds, none for csv and gaussian. */
+typedef enum { CB_SCALE_NONE = 0, CB_SCALE_UNIT, CB_SCALE_STANDARDIZE, CB_SCALE_AUTO } CbScale;
 
 typedef struct {
     char kind[32];        /* "fashion-mnist", "mnist", "cifar10", "csv", "gaussian"        */
     char path[1024];      /* directory (idx, cifar10) or file (csv); "" = default location */
     char test_path[1024]; /* csv only: separate test file; "" = split off test_fraction    */
     double test_fraction; /* csv without test_path: fraction held out (default 0.2)        */
-    char target[64];      /* csv: target column name or index ("" = last column)          */
+    char target[64];      /* csv: target column name or index ("" = last column), or a     */
+                          /* separate target file (*.csv, *.csv.gz, *.txt, or with '/'),   */
+                          /* relative to the data file's directory                          */
     int regression;       /* csv/gaussian: 1 = real-valued target (MSE), 0 = class labels   */
-    size_t n_train;       /* 0 = all; else the first n (or a random subset, subset_seed)    */
+    size_t n_train;       /* 0 = all; else the first n (or a random subset, see below)      */
     size_t n_test;        /* 0 = all                                                        */
     int random_subset;    /* 1: choose the n_train subset from stream CB_RNG_SUBSET         */
     CbScale scale;        /* unit = x/255 for images (default for images), standardize =   */
@@ -56,11 +74,16 @@ typedef struct {
     char source[1024]; /* file(s) read                                                    */
 } CbData;
 
-/* Defaults: kind fashion-mnist, default path, all samples, unit scaling. */
+/* Defaults: kind fashion-mnist, default path, all samples, scale auto (unit for
+ * images), test_fraction 0.2, seed 0. */
 void cb_data_spec_default(CbDataSpec *spec);
 
 /* Load train and test splits. On failure both are left empty and an error is set. */
 CbStatus cb_data_load(const CbDataSpec *spec, CbData *train, CbData *test);
+
+/* Validate a spec and check that its files exist and start like the format they
+ * should be (cheap: headers only). For a sweep's up-front validation. */
+CbStatus cb_data_check(const CbDataSpec *spec);
 
 /* Single-format readers (used by cb_data_load and the tests). `max_n` = 0 reads all. */
 CbStatus cb_data_read_idx(const char *images_path, const char *labels_path, size_t max_n,
@@ -69,7 +92,17 @@ CbStatus cb_data_read_cifar10(const char *const *batch_paths, int n_batches, siz
                               CbData *out);
 CbStatus cb_data_read_csv(const char *path, const char *target, int regression, CbData *out);
 
+/* Gaussian-teacher samples 0..n-1 of split `index` (1 train, 2 test); see the
+ * stream layout above and src/data_gauss.c for the teacher. */
+CbStatus cb_data_gaussian(const CbDataSpec *spec, uint32_t index, size_t n, CbData *out);
+
+/* Allocate an empty data set: x (n, d), y if n_classes > 0, t if n_targets > 0. */
+CbStatus cb_data_alloc(CbData *out, size_t n, size_t d, size_t n_classes, size_t n_targets);
 void cb_data_free(CbData *d);
+
+/* "none" / "unit" / "standardize" / "auto" and back (CB_EINVAL naming the choices). */
+const char *cb_data_scale_name(CbScale s);
+CbStatus cb_data_scale_parse(const char *name, CbScale *out);
 
 /* Human-readable one-line summary into buf. */
 void cb_data_describe(const CbData *d, char *buf, size_t len);

