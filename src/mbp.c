@@ -23,6 +23,7 @@
 #include "cbound/mbp.h"
 #include "cbound/rng.h"
 
+#include <Random123/philox.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -66,8 +67,10 @@ double cb_mbp_expected_kept(const float *A, size_t rows, size_t cols, double d, 
     return kept;
 }
 
-size_t cb_mbp_prune_matrix(float *A, size_t rows, size_t cols, double d, double psi,
-                           int keep_diagonal, uint64_t seed, uint64_t key, uint32_t layer)
+/* The reference kernel: one stateless cb_rng_uniform_at() per entry (two Philox
+ * blocks per entry: one to derive the key, one for the value). */
+size_t cb_mbp_prune_matrix_ref(float *A, size_t rows, size_t cols, double d, double psi,
+                               int keep_diagonal, uint64_t seed, uint64_t key, uint32_t layer)
 {
     double inv = 1.0 / (d * psi);
     size_t kept = 0;
@@ -79,15 +82,48 @@ size_t cb_mbp_prune_matrix(float *A, size_t rows, size_t cols, double d, double 
                 continue;
             }
             double a = row[j], x = a * a * inv;
-            /* u in (0,1) has u >= 2^-54, so exp(-x) < u for sure when x > 38 */
-            if (x < 38.0 &&
-                cb_rng_uniform_at(seed, key, CB_RNG_COMPRESS, layer, (uint64_t)(i * cols + j)) < exp(-x))
+            if (cb_rng_uniform_at(seed, key, CB_RNG_COMPRESS, layer, (uint64_t)(i * cols + j)) < exp(-x))
                 row[j] = 0.0f;
             else
                 ++kept;
         }
     }
     return kept;
+}
+
+/* The fast kernel: the same uniforms as the reference, drawn one Philox block per
+ * two entries with the stream key derived once. Uses the counter layout documented
+ * in rng.h (ctr = block lo, block hi, index, purpose; entry i takes the 64-bit half
+ * i & 1 of block i >> 1, 53 high bits + 1/2 ulp); tests/test_mbp.c checks that it
+ * equals the reference mask bit for bit. */
+size_t cb_mbp_prune_matrix(float *A, size_t rows, size_t cols, double d, double psi,
+                           int keep_diagonal, uint64_t seed, uint64_t key, uint32_t layer)
+{
+    CbStream s = cb_rng_stream(seed, key, CB_RNG_COMPRESS, layer);
+    philox4x32_key_t k = {{s.key[0], s.key[1]}};
+    double inv = 1.0 / (d * psi);
+    size_t n = rows * cols, pruned = 0;
+    size_t i = 0, j = 0; /* row and column of entry idx */
+    for (size_t idx = 0; idx < n; idx += 2) {
+        uint64_t b = idx >> 1;
+        philox4x32_ctr_t c = {{(uint32_t)b, (uint32_t)(b >> 32), layer, CB_RNG_COMPRESS}};
+        philox4x32_ctr_t r = philox4x32(c, k);
+        for (size_t h = 0; h < 2 && idx + h < n; ++h) {
+            if (!(keep_diagonal && i == j)) {
+                uint64_t bits = (uint64_t)r.v[2 * h] | ((uint64_t)r.v[2 * h + 1] << 32);
+                double u = ((double)(bits >> 11) + 0.5) * 0x1.0p-53;
+                double a = A[idx + h];
+                int p = u < exp(-a * a * inv); /* branch-free: the outcome is a coin flip */
+                A[idx + h] = p ? 0.0f : A[idx + h];
+                pruned += (size_t)p;
+            }
+            if (++j == cols) {
+                j = 0;
+                ++i;
+            }
+        }
+    }
+    return n - pruned;
 }
 
 void cb_mbp_options_default(CbMbpOptions *o)

@@ -136,6 +136,18 @@ int main(int argc, char **argv)
             cb_mbp_prune_matrix(B[k], r, c, 1.7, psi, 0, seeds[k], keys[k], layers[k]);
         }
         CHECK(memcmp(B[0], B[1], n * sizeof *A) == 0, "same key -> same mask");
+        /* the fast kernel equals the reference kernel (cb_rng_uniform_at per entry), both variants */
+        for (int kd = 0; kd < 2; ++kd) {
+            float *R = cb_malloc(n * sizeof *A), *F = cb_malloc(n * sizeof *A);
+            memcpy(R, A, n * sizeof *A);
+            memcpy(F, A, n * sizeof *A);
+            size_t kr = cb_mbp_prune_matrix_ref(R, r - 1, c + 1, 1.7, psi, kd, 1, 99, 2);
+            size_t kf = cb_mbp_prune_matrix(F, r - 1, c + 1, 1.7, psi, kd, 1, 99, 2);
+            CHECK(kr == kf && memcmp(R, F, n * sizeof *A) == 0, "fast mask = reference mask (keep_diagonal %d, kept %zu)",
+                  kd, kf);
+            free(R);
+            free(F);
+        }
         for (int k = 2; k < 5; ++k) {
             size_t diff = 0;
             for (size_t i = 0; i < n; ++i) diff += (B[0][i] == 0.0f) != (B[k][i] == 0.0f);
@@ -227,10 +239,17 @@ int main(int argc, char **argv)
         float *A = cb_malloc(n * sizeof *A);
         gaussian_fill(A, n, 0.02, 4);
         double psi = cb_mbp_variance(A, n);
+        float *B = cb_malloc(n * sizeof *A);
+        memcpy(B, A, n * sizeof *A);
         double t0 = now_s();
         size_t kept = cb_mbp_prune_matrix(A, r, r, 0.5, psi, 1, 1, 2, 0);
         double t = now_s() - t0;
-        printf("# mbp 2500x2500: %.1f ms (kept %zu)\n", 1e3 * t, kept);
+        t0 = now_s();
+        cb_mbp_prune_matrix_ref(B, r, r, 0.5, psi, 1, 1, 2, 0);
+        double t_ref = now_s() - t0;
+        printf("# mbp 2500x2500: %.1f ms (reference kernel %.1f ms), kept %zu\n", 1e3 * t, 1e3 * t_ref, kept);
+        CHECK(memcmp(A, B, n * sizeof *A) == 0, "2500x2500: fast = reference");
+        free(B);
         CHECK(t < 0.5, "mbp on 2500x2500 in %.1f ms", 1e3 * t);
         free(A);
     }
