@@ -19,6 +19,7 @@ typedef struct {
 
 static const Command commands[] = {
     {"version", cb_cli_version, "print versions of cbound and its libraries"},
+    {"data", cb_cli_data, "load and validate a data set, print a summary"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
