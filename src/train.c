@@ -43,7 +43,8 @@ typedef struct {
     float *tb;       /* (cap, w_L) gathered targets (MSE)                           */
 } Work;
 
-static void work_alloc(Work *w, const CbMlp *m, size_t cap)
+/* backward = 0: forward-only buffers (evaluation). */
+static void work_alloc(Work *w, const CbMlp *m, size_t cap, int with_backward)
 {
     size_t tot = 0, maxw = cb_mlp_max_width(m), wL = m->widths[m->depth];
     for (int l = 0; l < m->depth; ++l) tot += m->widths[l + 1];
@@ -51,6 +52,11 @@ static void work_alloc(Work *w, const CbMlp *m, size_t cap)
     w->acts = cb_malloc(cap * tot * sizeof *w->acts);
     w->a = cb_malloc((size_t)m->depth * sizeof *w->a);
     for (int l = 0, off = 0; l < m->depth; off += (int)m->widths[l + 1], ++l) w->a[l] = w->acts + cap * (size_t)off;
+    if (!with_backward) {
+        w->delta[0] = w->delta[1] = w->xb = w->tb = NULL;
+        w->yb = NULL;
+        return;
+    }
     w->delta[0] = cb_malloc(cap * maxw * sizeof(float));
     w->delta[1] = cb_malloc(cap * maxw * sizeof(float));
     w->xb = cb_malloc(cap * m->widths[0] * sizeof *w->xb);
@@ -79,10 +85,11 @@ typedef struct {
     float *s1, *s2;          /* (n_params) momentum / Adam m, Adam v      */
 } Optim;
 
-/* Update params[i0, i1) from grad[i0, i1). */
-static void optim_update(Optim *o, const float *g, size_t i0, size_t i1)
+/* Update params[i0, i1) from the gradient g of that range (g[0] belongs to params[i0]). */
+static void optim_update(Optim *o, const float *g_range, size_t i0, size_t i1)
 {
     float *p = o->p;
+    const float *g = g_range - i0; /* so that g[i] pairs with p[i] */
     const CbTrainConfig *c = o->c;
     const unsigned char *mask = c->mask;
     float wd = (float)c->weight_decay;
@@ -177,8 +184,11 @@ static double loss_grad(CbLoss loss, const float *z, size_t n, size_t k, const i
     return sum / (double)(n * k);
 }
 
-/* Gradient of the loss w.r.t. params into grad (n_params), starting from δ in
- * w->delta[0] (n, w_L). With o != NULL, layer l is updated right after its gradient. */
+/* Gradient of the loss w.r.t. params, starting from δ in w->delta[0] (n, w_L).
+ * o == NULL: the whole gradient goes to grad (n_params, params layout).
+ * o != NULL: grad is a buffer of one layer's size (max over l of w_{l+1}(w_l + bias));
+ * layer l's gradient [dW_l, db_l] is formed there and applied at once, so a full-size
+ * gradient never exists (less memory, and the buffer stays in cache). */
 static void backward(const CbMlp *m, Work *w, const float *x, size_t n, float *grad, Optim *o)
 {
     int cur = 0;
@@ -186,12 +196,12 @@ static void backward(const CbMlp *m, Work *w, const float *x, size_t n, float *g
         size_t wi = m->widths[l], wo = m->widths[l + 1];
         const float *a_prev = l > 0 ? w->a[l - 1] : x;
         const float *dl = w->delta[cur];
-        float *gW = grad + m->offset_W[l];
+        float *gW = o ? grad : grad + m->offset_W[l];
         /* dW (wo, wi) = δᵀ (wo, n) · a_prev (n, wi) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)wo, (int)wi, (int)n, 1.0f, dl, (int)wo, a_prev,
                     (int)wi, 0.0f, gW, (int)wi);
         if (m->bias) {
-            float *gb = grad + m->offset_b[l];
+            float *gb = gW + wo * wi; /* b_l follows W_l in the layout */
             memset(gb, 0, wo * sizeof *gb);
             for (size_t i = 0; i < n; ++i)
                 for (size_t j = 0; j < wo; ++j) gb[j] += dl[i * wo + j];
@@ -206,7 +216,7 @@ static void backward(const CbMlp *m, Work *w, const float *x, size_t n, float *g
         }
         if (o) {
             size_t end = l + 1 < m->depth ? m->offset_W[l + 1] : m->n_params;
-            optim_update(o, grad, m->offset_W[l], end);
+            optim_update(o, gW, m->offset_W[l], end);
         }
     }
 }
@@ -253,7 +263,7 @@ double cb_train_loss_grad(const CbMlp *m, CbLoss loss, const float *x, const int
                           size_t n, float *grad)
 {
     Work w;
-    work_alloc(&w, m, n);
+    work_alloc(&w, m, n, 1);
     forward(m, &w, x, n);
     double L = loss_grad(loss, w.a[m->depth - 1], n, m->widths[m->depth], y, t, w.delta[0], NULL);
     backward(m, &w, x, n, grad, NULL);
@@ -272,9 +282,9 @@ CbStatus cb_train_eval(const CbMlp *m, CbLoss loss, const CbData *d, double *mea
         cb_err_hint("request margins only for classification data sets");
         return CB_EINVAL;
     }
-    size_t k = m->widths[m->depth], cap = d->n < 1024 ? (d->n ? d->n : 1) : 1024;
+    size_t k = m->widths[m->depth], cap = d->n < 512 ? (d->n ? d->n : 1) : 512;
     Work w;
-    work_alloc(&w, m, cap);
+    work_alloc(&w, m, cap, 0);
     double sum = 0.0;
     size_t ok = 0;
     for (size_t i0 = 0; i0 < d->n; i0 += cap) {
@@ -359,8 +369,12 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
     size_t n = train->n, d = train->d, k = m->widths[m->depth], P = m->n_params;
     size_t B = c->batch < n ? c->batch : n;
     Work w;
-    work_alloc(&w, m, B);
-    float *grad = cb_malloc(P * sizeof *grad);
+    work_alloc(&w, m, B, 1);
+    size_t layer_max = 0;
+    for (int l = 0; l < m->depth; ++l)
+        if (m->widths[l + 1] * (m->widths[l] + (size_t)m->bias) > layer_max)
+            layer_max = m->widths[l + 1] * (m->widths[l] + (size_t)m->bias);
+    float *grad = cb_malloc(layer_max * sizeof *grad); /* one layer's gradient at a time */
     size_t *perm = cb_malloc(n * sizeof *perm);
     int need_s1 = c->opt == CB_OPT_ADAM || c->momentum != 0.0;
     Optim o = {.c = c, .lr = c->lr, .t = 0, .p = m->params,
@@ -433,15 +447,17 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
     }
     res->epochs_run = epoch;
     res->steps = step;
-    res->seconds = now_s() - t0;
     res->samples_per_s = t_train > 0 ? (double)n * epoch / t_train : 0.0;
-    st = cb_train_eval(m, c->loss, train, &res->train_loss, &res->train_acc, NULL);
-    if (st == CB_OK && test) st = cb_train_eval(m, c->loss, test, &res->test_loss, &res->test_acc, NULL);
 done:
     work_free(&w);
     free(grad);
     free(perm);
     free(o.s1);
     free(o.s2);
-    return st;
+    if (st != CB_OK) return st;
+    /* final metrics on the full sets, after the training buffers are gone (lower peak memory) */
+    CB_TRY(cb_train_eval(m, c->loss, train, &res->train_loss, &res->train_acc, NULL));
+    if (test) CB_TRY(cb_train_eval(m, c->loss, test, &res->test_loss, &res->test_acc, NULL));
+    res->seconds = now_s() - t0;
+    return CB_OK;
 }
