@@ -20,6 +20,8 @@ typedef struct {
 static const Command commands[] = {
     {"version", cb_cli_version, "print versions of cbound and its libraries"},
     {"data", cb_cli_data, "load and validate a data set, print a summary"},
+    {"train", cb_cli_train, "train an MLP and save it as a model file"},
+    {"info", cb_cli_info, "validate a model file and summarise it (shapes, norms, metrics)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

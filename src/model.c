@@ -289,11 +289,12 @@ static CbStatus read_attr_str(hid_t loc, const char *path, const char *obj, cons
     if (t < 0) {
         st = h5_fail(path, "open attribute", name);
     } else if (H5Tget_class(t) != H5T_STRING) {
-        st = CB_ERR(CB_EFORMAT, "%s: attribute %s/%s: expected a string", path, obj, name);
+        st = CB_ERR(CB_EFORMAT, "%s: attribute '%s' of %s: expected a string", path, name, obj);
     } else if (H5Tis_variable_str(t) > 0) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         char *s = NULL;
-        if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &s) < 0)
+        if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0 ||
+            H5Aread(a, mt, &s) < 0)
             st = h5_fail(path, "read attribute", name);
         else
             *out = strdup(s ? s : "");
@@ -304,7 +305,7 @@ static CbStatus read_attr_str(hid_t loc, const char *path, const char *obj, cons
         hid_t mt = H5Tcopy(H5T_C_S1);
         char *s = cb_calloc(n + 1, 1);
         if (mt < 0 || H5Tset_size(mt, n + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 ||
-            H5Aread(a, mt, s) < 0) {
+            H5Tset_cset(mt, H5Tget_cset(t)) < 0 || H5Aread(a, mt, s) < 0) {
             st = h5_fail(path, "read attribute", name);
             free(s);
         } else {
@@ -332,10 +333,10 @@ static CbStatus read_attr_num(hid_t loc, const char *path, const char *obj, cons
         hssize_t count = H5Sget_simple_extent_npoints(s);
         H5T_class_t c = H5Tget_class(t);
         if (c != cls)
-            st = CB_ERR(CB_EFORMAT, "%s: attribute %s/%s: expected %s, found another type", path, obj, name,
+            st = CB_ERR(CB_EFORMAT, "%s: attribute '%s' of %s: expected %s, found another type", path, name, obj,
                         cls == H5T_INTEGER ? "an integer" : "a floating-point number");
         else if (count != (hssize_t)(n ? n : 1))
-            st = CB_ERR(CB_EFORMAT, "%s: attribute %s/%s: expected %zu value(s), found %lld", path, obj, name,
+            st = CB_ERR(CB_EFORMAT, "%s: attribute '%s' of %s: expected %zu value(s), found %lld", path, name, obj,
                         n ? n : 1, (long long)count);
         else if (H5Aread(a, mtype, out) < 0)
             st = h5_fail(path, "read attribute", name);
@@ -592,7 +593,7 @@ static CbStatus read_model(hid_t f, const char *path, CbModel *m)
     CbAct act;
     CbStatus st = cb_mlp_act_parse(act_name, &act);
     free(act_name);
-    if (st != CB_OK) return prefix_error(st, path);
+    if (st != CB_OK) return prefix_error(CB_EFORMAT, path);
 
     size_t widths[CB_MODEL_MAX_DEPTH + 1];
     CB_TRY(read_shapes(f, path, (int)depth, widths));

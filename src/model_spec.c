@@ -63,7 +63,7 @@ CbStatus cb_model_spec_resolve(CbTrainSpec *s, const CbData *train)
     }
     for (int l = 1; l < s->depth; ++l)
         if (s->widths[l] == 0) return CB_ERR(CB_EINVAL, "hidden width %d is 0", l);
-    s->train.loss = train->n_classes ? CB_LOSS_CROSS_ENTROPY : CB_LOSS_MSE;
+    if (!train->n_classes) s->train.loss = CB_LOSS_MSE; /* regression; labels may use either loss */
     return CB_OK;
 }
 
@@ -139,7 +139,12 @@ static void field_value(const Field *f, const CbTrainSpec *s, char *buf, size_t 
         snprintf(buf + n, len - n, "\"");
         break;
     }
-    case F_DBL: snprintf(buf, len, "%.17g", *(const double *)p); break;
+    case F_DBL: { /* shortest of %.15g / %.17g that reads back exactly */
+        double x = *(const double *)p;
+        snprintf(buf, len, "%.15g", x);
+        if (strtod(buf, NULL) != x) snprintf(buf, len, "%.17g", x);
+        break;
+    }
     case F_SIZE: snprintf(buf, len, "%zu", *(const size_t *)p); break;
     case F_INT: snprintf(buf, len, "%d", *(const int *)p); break;
     case F_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p); break;

@@ -30,6 +30,8 @@
 #include "cbound/mlp.h"
 #include "cbound/train.h"
 
+#include <stdio.h>
+
 #define CB_MODEL_SCHEMA "cbound-model"
 #define CB_MODEL_SCHEMA_VERSION 1
 #define CB_MODEL_MAX_DEPTH 64
@@ -51,6 +53,11 @@ void cb_model_free(CbModel *m);   /* frees mlp, init, train_config */
 
 /* Hex content hash of the parameters (shape + values). */
 void cb_model_hash(const CbMlp *m, char out[17]);
+
+/* The `cbound info` summary: shapes, parameter counts, per-layer norms (‖W‖_F,
+ * ‖W‖_2 by LAPACK SVD, ‖W − W_init‖_F, max |w|, nonzeros), data set, metrics,
+ * hash, training config (src/model_cli.c). */
+void cb_model_print(const CbModel *m, const char *path, FILE *out);
 
 /* ------------------------------------------------------------------ training stage
  * Everything that determines a trained model: data, shape, init, training.
