@@ -37,6 +37,7 @@ typedef enum {
     CB_RNG_MC = 8,         /* Monte Carlo over masks (index = replicate)              */
     CB_RNG_TWOLAYER = 9,   /* two-layer teacher / starts (002)                        */
     CB_RNG_LOWRANK = 10,   /* low-rank experiments (003)                              */
+    CB_RNG_NORMS = 11,     /* start vectors of iterative norm solvers (index = layer) */
     CB_RNG_TEST = 99       /* tests only                                              */
 } CbRngPurpose;
 
