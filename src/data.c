@@ -434,10 +434,13 @@ static CbStatus load_raw(const CbDataSpec *s, CbData *train, CbData *test)
     if (s->test_path[0]) {
         const char *tp = s->test_path;
         CB_TRY(cb_data_read_csv(s->path, s->target, s->regression, train));
-        CB_TRY(cb_data_read_csv(tp, s->target, s->regression, test));
-        if (test->d != train->d || test->n_targets != train->n_targets)
-            return CB_ERR(CB_EFORMAT, "%s: expected %zu feature columns (as in %s), found %zu", tp, train->d,
-                          s->path, test->d);
+        CB_TRY(cb_data_read_csv_part(tp, s->target, s->regression, 1, test));
+        if (test->d != train->d || test->n_targets != train->n_targets) {
+            CbStatus st = CB_ERR(CB_EFORMAT, "%s: expected %zu feature columns (as in %s), found %zu", tp,
+                                 train->d, s->path, test->d);
+            cb_err_hint("the test file needs the training file's columns, in the same order");
+            return st;
+        }
         if (train->y) {
             for (size_t i = 0; i < test->n; ++i)
                 if ((size_t)test->y[i] >= train->n_classes) {

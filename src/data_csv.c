@@ -230,8 +230,9 @@ static CbStatus target_column(const CsvTable *t, const char *target, size_t *col
     return st;
 }
 
-/* Labels from column `col` of t into y; K = max + 1, every class present. */
-static CbStatus read_labels(const CsvTable *t, size_t col, int32_t *y, size_t *n_classes)
+/* Labels from column `col` of t into y; K = max + 1; every class present unless
+ * `partial` (a test file need not hold every class). */
+static CbStatus read_labels(const CsvTable *t, size_t col, int partial, int32_t *y, size_t *n_classes)
 {
     int32_t max = -1;
     for (size_t i = 0; i < t->rows; ++i) {
@@ -252,7 +253,7 @@ static CbStatus read_labels(const CsvTable *t, size_t col, int32_t *y, size_t *n
     for (size_t c = 0; c < k && empty == k; ++c)
         if (!count[c]) empty = c;
     free(count);
-    if (empty < k) {
+    if (empty < k && !partial) {
         CbStatus st = CB_ERR(CB_EFORMAT,
                              "%s: labels range over 0..%zu, but class %zu has no sample; expected every "
                              "class 0..%zu to occur",
@@ -266,6 +267,11 @@ static CbStatus read_labels(const CsvTable *t, size_t col, int32_t *y, size_t *n
 }
 
 CbStatus cb_data_read_csv(const char *path, const char *target, int regression, CbData *out)
+{
+    return cb_data_read_csv_part(path, target, regression, 0, out);
+}
+
+CbStatus cb_data_read_csv_part(const char *path, const char *target, int regression, int partial, CbData *out)
 {
     memset(out, 0, sizeof *out);
     CsvTable t, tt = {0};
@@ -295,7 +301,7 @@ CbStatus cb_data_read_csv(const char *path, const char *target, int regression, 
             if (regression)
                 for (size_t i = 0; i < tt.rows * tt.cols; ++i) out->t[i] = (float)tt.v[i];
             else
-                st = read_labels(&tt, 0, out->y, &out->n_classes);
+                st = read_labels(&tt, 0, partial, out->y, &out->n_classes);
         }
         if (st == CB_OK) cb_data_set_source(out, path, tp);
     } else {
@@ -313,7 +319,7 @@ CbStatus cb_data_read_csv(const char *path, const char *target, int regression, 
                     if (j != tcol) xi[k++] = (float)t.v[i * t.cols + j];
                 if (regression) out->t[i] = (float)t.v[i * t.cols + tcol];
             }
-            if (!regression) st = read_labels(&t, tcol, out->y, &out->n_classes);
+            if (!regression) st = read_labels(&t, tcol, partial, out->y, &out->n_classes);
         }
         if (st == CB_OK) cb_data_set_source(out, path, NULL);
     }

@@ -23,6 +23,9 @@ CbStatus cb_data_gz_slurp(const char *path, char **text, size_t *len);
 /* IDX headers only: magics, dimensions, equal counts (src/data_idx.c). */
 CbStatus cb_data_idx_check(const char *images_path, const char *labels_path);
 
+/* cb_data_read_csv; partial = 1 allows classes without samples (a test file). */
+CbStatus cb_data_read_csv_part(const char *path, const char *target, int regression, int partial, CbData *out);
+
 /* d->source = "a + b" (b may be NULL), cut with "..." if too long. */
 void cb_data_set_source(CbData *d, const char *a, const char *b);
 
