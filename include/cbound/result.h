@@ -38,7 +38,10 @@
     X(out_err_mean, "1", "mean over training inputs of ||f(x) - f^(x)||_2")                       \
     X(out_err_norm, "1", "normalized error: mean ||f(x)-f^(x)||_2^2 / mean ||f(x)||_2^2 (000)")   \
     X(compress_s, "s", "time spent compressing")                                                  \
-    X(measure_s, "s", "time spent measuring and bounding")
+    X(measure_s, "s", "time spent measuring and bounding")                                        \
+    X(mbp_d, "1", "MBP d used (given, or solved from a target sparsity; 004 Algorithm 1)")        \
+    X(mbp_expected_kept, "1", "MBP expected kept fraction given the weights: mean(1 - exp(-A^2/(d psi)))") \
+    X(compress_level, "count", "IMP: pruning levels run; greedy: weights replaced; structured: neurons removed")
 
 /* X(name, unit, meaning) — per-layer scalars. */
 #define CB_LAYER_COLUMNS(X)                                                                       \
@@ -49,6 +52,7 @@
     X(fro_W, "1", "||W||_F of the original weights")                                              \
     X(fro_delta, "1", "||W - W^||_F")                                                             \
     X(param, "1", "method's per-layer parameter (e.g. MBP threshold psi, rounding step rho)")    \
+    X(rho, "1", "discretization step rho_l (004 Sec. 4.2); NaN = not discretized")             \
     X(sketch_m_theory, "count", "004 Thm 5.1 sketch size, constant 1: sqrt(max(j_row*d_out, j_col*d_in))*ln p") \
     X(sketch_m_measured, "count", "smallest m recovering W from Y = A W B^T in >= 95% of draws (NaN: not reached)") \
     X(sketch_m_const, "1", "implied constant of Thm 5.1: sketch_m_measured / sketch_m_theory") \
