@@ -13,6 +13,7 @@
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 size_t cb_disc_round(float *a, size_t n, double rho)
 {
@@ -90,4 +91,31 @@ CbStatus cb_disc_apply(const CbMlp *orig, CbMlp *comp, double rho, double *rho_o
         if (rho_out) rho_out[l] = step;
     }
     return CB_OK;
+}
+
+/* ------------------------------------------------------------------ sweep parameter */
+
+CbStatus cb_disc_param_check(const CbParams *p)
+{
+    if (!cb_params_has(p, "discretize")) return CB_OK;
+    const char *t = cb_params_text(p, "discretize", "off");
+    double rho = cb_params_num(p, "discretize", NAN);
+    if (strcmp(t, "off") == 0 || strcmp(t, "auto") == 0 || (rho > 0 && isfinite(rho))) return CB_OK;
+    CB_ERR(CB_EINVAL, "discretize: expected off, auto or a step rho > 0, found '%s'", t);
+    cb_err_hint("discretize: auto picks rho_l from 004 Lemma 4.2; a number is the rounding step");
+    return CB_EINVAL;
+}
+
+CbStatus cb_disc_after(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
+{
+    CB_TRY(cb_disc_param_check(ctx->params));
+    const char *t = cb_params_text(ctx->params, "discretize", "off");
+    if (strcmp(t, "off") == 0) return CB_OK;
+    double rho = strcmp(t, "auto") == 0 ? NAN : cb_params_num(ctx->params, "discretize", NAN);
+    double *steps = cb_malloc((size_t)out->depth * sizeof *steps);
+    CbStatus st = cb_disc_apply(ctx->model->mlp, out, rho, steps);
+    if (st == CB_OK)
+        for (int l = 0; l < out->depth; ++l) res->layers[l].v[CB_L_rho] = steps[l];
+    free(steps);
+    return st;
 }

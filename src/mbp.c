@@ -21,11 +21,14 @@
  * trained layers the mean is ~1e-4 of the spread, so the choice is immaterial.
  */
 #include "cbound/mbp.h"
+#include "cbound/discretize.h"
 #include "cbound/rng.h"
+#include "cbound/task.h"
 
 #include <Random123/philox.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 double cb_mbp_chi(double d) { return 1.0 - sqrt(d / (d + 2.0)); }
 
@@ -238,3 +241,80 @@ CbStatus cb_mbp_prune(CbMlp *m, const CbMbpOptions *o, uint64_t seed, uint64_t k
     free(psi);
     return CB_OK;
 }
+
+/* ------------------------------------------------------------------ sweep method `mbp` */
+
+static CbStatus mbp_options(const CbParams *p, CbMbpOptions *o)
+{
+    cb_mbp_options_default(o);
+    o->d = cb_params_num(p, "d", 1.0);
+    o->sparsity = cb_params_has(p, "sparsity") ? cb_params_num(p, "sparsity", NAN) : -1.0;
+    const char *v = cb_params_text(p, "variant", "paper"), *ps = cb_params_text(p, "psi", "layer"),
+               *tg = cb_params_text(p, "target", "empirical");
+    if (cb_params_has(p, "d") && !(o->d > 0 && isfinite(o->d)))
+        return CB_ERR(CB_EINVAL, "mbp: d: expected a number > 0, found '%s'", cb_params_text(p, "d", ""));
+    if (cb_params_has(p, "sparsity") && !(o->sparsity >= 0 && o->sparsity < 1))
+        return CB_ERR(CB_EINVAL, "mbp: sparsity: expected a number in [0, 1), found '%s'",
+                      cb_params_text(p, "sparsity", ""));
+    if (cb_params_has(p, "d") && cb_params_has(p, "sparsity")) {
+        CB_ERR(CB_EINVAL, "mbp: both d and sparsity given (expected one of them)");
+        cb_err_hint("d is 004's native parameter; sparsity is converted to d");
+        return CB_EINVAL;
+    }
+    if (strcmp(v, "paper") == 0) o->variant = CB_MBP_PAPER;
+    else if (strcmp(v, "code") == 0) o->variant = CB_MBP_CODE;
+    else return CB_ERR(CB_EINVAL, "mbp: variant: expected paper or code, found '%s'", v);
+    if (strcmp(ps, "layer") == 0) o->psi = CB_MBP_PSI_LAYER;
+    else if (strcmp(ps, "pooled") == 0) o->psi = CB_MBP_PSI_POOLED;
+    else return CB_ERR(CB_EINVAL, "mbp: psi: expected layer or pooled, found '%s'", ps);
+    if (strcmp(tg, "empirical") == 0) o->target = CB_MBP_TARGET_EMPIRICAL;
+    else if (strcmp(tg, "gaussian") == 0) o->target = CB_MBP_TARGET_GAUSSIAN;
+    else return CB_ERR(CB_EINVAL, "mbp: target: expected empirical or gaussian, found '%s'", tg);
+    return CB_OK;
+}
+
+static CbStatus mbp_check(const CbParams *p)
+{
+    CbMbpOptions o;
+    CB_TRY(mbp_options(p, &o));
+    return cb_disc_param_check(p);
+}
+
+static CbStatus mbp_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
+{
+    CbMbpOptions o;
+    CB_TRY(mbp_options(ctx->params, &o));
+    double *psi = cb_malloc((size_t)out->depth * sizeof *psi), d = NAN;
+    CbStatus st = cb_mbp_prune(out, &o, ctx->seed, ctx->key, psi, &d);
+    if (st == CB_OK) {
+        const CbMlp *a = ctx->model->mlp;
+        double kept = 0, n = 0;
+        for (int l = 0; l < out->depth; ++l) {
+            res->layers[l].v[CB_L_param] = psi[l];
+            n += (double)(a->widths[l] * a->widths[l + 1]);
+            kept += d > 0 ? cb_mbp_expected_kept(a->W[l], a->widths[l + 1], a->widths[l], d, psi[l],
+                                                 o.variant == CB_MBP_PAPER)
+                          : (double)(a->widths[l] * a->widths[l + 1]);
+        }
+        res->task[CB_T_mbp_d] = d;
+        res->task[CB_T_mbp_expected_kept] = kept / n;
+        st = cb_disc_after(ctx, out, res);
+    }
+    free(psi);
+    return st;
+}
+
+static const char *const mbp_params[] = {"d", "sparsity", "variant", "psi", "target", "discretize", NULL};
+static const char *const mbp_defaults[] = {"1", NULL, "paper", "layer", "empirical", "off", NULL};
+
+const CbMethod cb_method_mbp = {
+    .name = "mbp",
+    .version = 1,
+    .summary = "004 Algorithm 1: prune A_ij w.p. exp(-A_ij^2/(d psi)) (d or sparsity; variant paper|code; "
+               "psi layer|pooled; target empirical|gaussian; discretize)",
+    .param_names = mbp_params,
+    .param_defaults = mbp_defaults,
+    .check = mbp_check,
+    .compress = mbp_compress,
+    .standalone = NULL,
+};

@@ -10,7 +10,9 @@
  * are gone. Layout and mask conventions: include/cbound/prune.h.
  */
 #include "cbound/prune.h"
+#include "cbound/discretize.h"
 #include "cbound/rng.h"
+#include "cbound/task.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -192,3 +194,85 @@ CbStatus cb_prune_random(CbMlp *m, double sparsity, int dense_last, uint64_t see
     free(mask);
     return st;
 }
+
+/* ------------------------------------------------------------------ sweep methods */
+
+static CbStatus common_params(const CbParams *p, const char *method, double *sparsity, int *dense_last)
+{
+    *sparsity = cb_params_num(p, "sparsity", NAN);
+    if (!(*sparsity >= 0 && *sparsity < 1)) {
+        CB_ERR(CB_EINVAL, "%s: sparsity: expected a number in [0, 1), found '%s'", method,
+               cb_params_text(p, "sparsity", "(missing)"));
+        cb_err_hint("give the target sparsity, e.g. sparsity: [0.5, 0.9]");
+        return CB_EINVAL;
+    }
+    double dl = cb_params_num(p, "dense_last", 0);
+    if (dl != 0 && dl != 1)
+        return CB_ERR(CB_EINVAL, "%s: dense_last: expected 0 or 1, found '%s'", method,
+                      cb_params_text(p, "dense_last", ""));
+    *dense_last = dl == 1;
+    return cb_disc_param_check(p);
+}
+
+static CbStatus magnitude_check(const CbParams *p)
+{
+    double s;
+    int dl;
+    CbPruneScope sc;
+    CB_TRY(common_params(p, "magnitude", &s, &dl));
+    return cb_prune_scope_parse(cb_params_text(p, "scope", "layer"), &sc);
+}
+
+static CbStatus magnitude_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
+{
+    double s;
+    int dl;
+    CbPruneScope sc;
+    CB_TRY(common_params(ctx->params, "magnitude", &s, &dl));
+    CB_TRY(cb_prune_scope_parse(cb_params_text(ctx->params, "scope", "layer"), &sc));
+    CB_TRY(cb_prune_magnitude(out, s, sc, dl));
+    return cb_disc_after(ctx, out, res);
+}
+
+static CbStatus random_check(const CbParams *p)
+{
+    double s;
+    int dl;
+    return common_params(p, "random", &s, &dl);
+}
+
+static CbStatus random_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
+{
+    double s;
+    int dl;
+    CB_TRY(common_params(ctx->params, "random", &s, &dl));
+    CB_TRY(cb_prune_random(out, s, dl, ctx->seed, ctx->key));
+    return cb_disc_after(ctx, out, res);
+}
+
+static const char *const magnitude_params[] = {"sparsity", "scope", "dense_last", "discretize", NULL};
+static const char *const magnitude_defaults[] = {NULL, "layer", "0", "off", NULL};
+static const char *const random_params[] = {"sparsity", "dense_last", "discretize", NULL};
+static const char *const random_defaults[] = {NULL, "0", "off", NULL};
+
+const CbMethod cb_method_magnitude = {
+    .name = "magnitude",
+    .version = 1,
+    .summary = "deterministic magnitude pruning to a sparsity (scope layer|global, dense_last 0|1, discretize)",
+    .param_names = magnitude_params,
+    .param_defaults = magnitude_defaults,
+    .check = magnitude_check,
+    .compress = magnitude_compress,
+    .standalone = NULL,
+};
+
+const CbMethod cb_method_random = {
+    .name = "random",
+    .version = 1,
+    .summary = "uniformly random pruning of each layer to a sparsity (dense_last 0|1, discretize)",
+    .param_names = random_params,
+    .param_defaults = random_defaults,
+    .check = random_check,
+    .compress = random_compress,
+    .standalone = NULL,
+};

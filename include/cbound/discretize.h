@@ -15,6 +15,7 @@
 
 #include "cbound/err.h"
 #include "cbound/mlp.h"
+#include "cbound/task.h"
 
 #include <stddef.h>
 
@@ -35,5 +36,12 @@ CbStatus cb_disc_rho_lemma42(double norm_a, double norm_delta, int n_layers, siz
  * the same step for all layers; rho NaN: auto per layer from Lemma 4.2, using orig
  * (the uncompressed model) for A. rho_out (depth, optional) receives the steps. */
 CbStatus cb_disc_apply(const CbMlp *orig, CbMlp *comp, double rho, double *rho_out);
+
+/* The composable sweep parameter `discretize` (absent/"off", a step rho > 0, or
+ * "auto") that every pruning method accepts: check validates it; after applies it
+ * to the compressed model `out` (original = ctx->model->mlp) and fills the layer
+ * column rho. */
+CbStatus cb_disc_param_check(const CbParams *p);
+CbStatus cb_disc_after(const CbTaskCtx *ctx, CbMlp *out, CbResult *res);
 
 #endif
