@@ -60,8 +60,9 @@ CbStatus cb_data_gz_read(gzFile f, const char *path, void *buf, size_t n, size_t
         if (r < 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
-            CbStatus st = CB_ERR(CB_EFORMAT, "%s: corrupt gzip data after %zu bytes: %s", path,
-                                 *got, msg);
+            size_t plen = strlen(path); /* zlib prefixes its message with "path: " */
+            if (!strncmp(msg, path, plen) && !strncmp(msg + plen, ": ", 2)) msg += plen + 2;
+            CbStatus st = CB_ERR(CB_EFORMAT, "%s: corrupt gzip data: %s", path, msg);
             cb_err_hint("the file is damaged: fetch or install it again");
             return st;
         }
