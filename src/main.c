@@ -22,6 +22,7 @@ static const Command commands[] = {
     {"data", cb_cli_data, "load and validate a data set, print a summary"},
     {"train", cb_cli_train, "train an MLP and save it as a model file"},
     {"info", cb_cli_info, "validate a model file and summarise it (shapes, norms, metrics)"},
+    {"bench-train", cb_cli_bench_train, "time MLP training on one core (used by make bench)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -82,8 +82,69 @@ typedef struct {
     double lr;               /* current learning rate (after schedule)    */
     long t;                  /* steps taken (Adam bias correction)        */
     float *p;                /* (n_params) the parameters being trained   */
+    int simd;                /* use the AVX2 loops (cb_mlp_simd)          */
     float *s1, *s2;          /* (n_params) momentum / Adam m, Adam v      */
 } Optim;
+
+/* AVX2 versions of the update loops (see the note in src/mlp.c: same operations in the
+ * same order as the portable loops below, so the results are bit-identical). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CB_HAVE_AVX2_KERNELS 1
+#define CB_TARGET_AVX2 __attribute__((target("avx2")))
+
+CB_TARGET_AVX2 static size_t adam_avx2(float *p, const float *g, float *s1, float *s2, size_t i0, size_t i1,
+                                       float wd, float b1, float b2, float step, float sqrt_bc2, float eps)
+{
+    const __m256 vwd = _mm256_set1_ps(wd), vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2),
+                 vc1 = _mm256_set1_ps(1.0f - b1), vc2 = _mm256_set1_ps(1.0f - b2), vstep = _mm256_set1_ps(step),
+                 vsq = _mm256_set1_ps(sqrt_bc2), veps = _mm256_set1_ps(eps);
+    size_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256 pi = _mm256_loadu_ps(p + i);
+        __m256 gi = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vwd, pi));
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(s1 + i)), _mm256_mul_ps(vc1, gi));
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(s2 + i)),
+                                  _mm256_mul_ps(_mm256_mul_ps(vc2, gi), gi));
+        _mm256_storeu_ps(s1 + i, mi);
+        _mm256_storeu_ps(s2 + i, vi);
+        __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), vsq), veps);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(vstep, mi), den)));
+    }
+    return i;
+}
+
+CB_TARGET_AVX2 static size_t sgd_avx2(float *p, const float *g, float *s1, size_t i0, size_t i1, float wd,
+                                      float mu, float lr)
+{
+    const __m256 vwd = _mm256_set1_ps(wd), vmu = _mm256_set1_ps(mu), vlr = _mm256_set1_ps(lr);
+    size_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256 pi = _mm256_loadu_ps(p + i);
+        __m256 d = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vwd, pi));
+        if (s1) {
+            d = _mm256_add_ps(_mm256_mul_ps(vmu, _mm256_loadu_ps(s1 + i)), d);
+            _mm256_storeu_ps(s1 + i, d);
+        }
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_mul_ps(vlr, d)));
+    }
+    return i;
+}
+
+/* gb (w) += Σ_i d[i, :] for d (n, w) row-major */
+CB_TARGET_AVX2 static void colsum_avx2(float *gb, const float *d, size_t n, size_t w)
+{
+    for (size_t i = 0; i < n; ++i) {
+        const float *r = d + i * w;
+        size_t j = 0;
+        for (; j + 8 <= w; j += 8)
+            _mm256_storeu_ps(gb + j, _mm256_add_ps(_mm256_loadu_ps(gb + j), _mm256_loadu_ps(r + j)));
+        for (; j < w; ++j) gb[j] += r[j];
+    }
+}
+#else
+#define CB_HAVE_AVX2_KERNELS 0
+#endif
 
 /* Update params[i0, i1) from the gradient g of that range (g[0] belongs to params[i0]). */
 static void optim_update(Optim *o, const float *g_range, size_t i0, size_t i1)
@@ -98,7 +159,11 @@ static void optim_update(Optim *o, const float *g_range, size_t i0, size_t i1)
         float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
         double bc1 = 1.0 - pow(c->beta1, (double)o->t), bc2 = 1.0 - pow(c->beta2, (double)o->t);
         float step = (float)(o->lr / bc1), sqrt_bc2 = (float)sqrt(bc2);
-        for (size_t i = i0; i < i1; ++i) {
+        size_t i = i0;
+#if CB_HAVE_AVX2_KERNELS
+        if (o->simd) i = adam_avx2(p, g, s1, s2, i0, i1, wd, b1, b2, step, sqrt_bc2, eps);
+#endif
+        for (; i < i1; ++i) {
             float gi = g[i] + wd * p[i];
             float mi = b1 * s1[i] + (1.0f - b1) * gi;
             float vi = b2 * s2[i] + (1.0f - b2) * gi * gi;
@@ -108,14 +173,18 @@ static void optim_update(Optim *o, const float *g_range, size_t i0, size_t i1)
         }
     } else {
         float mu = (float)c->momentum, lr = (float)o->lr;
+        size_t i = i0;
+#if CB_HAVE_AVX2_KERNELS
+        if (o->simd) i = sgd_avx2(p, g, mu != 0.0f ? s1 : NULL, i0, i1, wd, mu, lr);
+#endif
         if (mu != 0.0f)
-            for (size_t i = i0; i < i1; ++i) {
-                float v = mu * s1[i] + g[i] + wd * p[i];
+            for (; i < i1; ++i) {
+                float v = mu * s1[i] + (g[i] + wd * p[i]);
                 s1[i] = v;
                 p[i] -= lr * v;
             }
         else
-            for (size_t i = i0; i < i1; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+            for (; i < i1; ++i) p[i] -= lr * (g[i] + wd * p[i]);
     }
     if (mask)
         for (size_t i = i0; i < i1; ++i)
@@ -203,8 +272,12 @@ static void backward(const CbMlp *m, Work *w, const float *x, size_t n, float *g
         if (m->bias) {
             float *gb = gW + wo * wi; /* b_l follows W_l in the layout */
             memset(gb, 0, wo * sizeof *gb);
-            for (size_t i = 0; i < n; ++i)
-                for (size_t j = 0; j < wo; ++j) gb[j] += dl[i * wo + j];
+#if CB_HAVE_AVX2_KERNELS
+            if (cb_mlp_simd(-1)) colsum_avx2(gb, dl, n, wo);
+            else
+#endif
+                for (size_t i = 0; i < n; ++i)
+                    for (size_t j = 0; j < wo; ++j) gb[j] += dl[i * wo + j];
         }
         if (l > 0) {
             float *dn = w->delta[1 - cur];
@@ -377,7 +450,7 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
     float *grad = cb_malloc(layer_max * sizeof *grad); /* one layer's gradient at a time */
     size_t *perm = cb_malloc(n * sizeof *perm);
     int need_s1 = c->opt == CB_OPT_ADAM || c->momentum != 0.0;
-    Optim o = {.c = c, .lr = c->lr, .t = 0, .p = m->params,
+    Optim o = {.c = c, .lr = c->lr, .t = 0, .p = m->params, .simd = cb_mlp_simd(-1),
                .s1 = need_s1 ? cb_calloc(P, sizeof(float)) : NULL,
                .s2 = c->opt == CB_OPT_ADAM ? cb_calloc(P, sizeof(float)) : NULL};
     if (c->mask)

@@ -11,6 +11,7 @@ int cb_cli_version(int argc, char **argv);   /* src/cli.c        */
 int cb_cli_data(int argc, char **argv);      /* src/data_cli.c   */
 int cb_cli_train(int argc, char **argv);     /* src/train_cli.c  */
 int cb_cli_info(int argc, char **argv);      /* src/model_cli.c  */
+int cb_cli_bench_train(int argc, char **argv); /* src/bench_cli.c  */
 
 /* Shared option helpers: parse a number or die with "option --x expects ...". */
 long cb_cli_long(const char *opt, const char *val, long lo, long hi);

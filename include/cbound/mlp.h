@@ -74,6 +74,11 @@ void cb_mlp_bias_act(const CbMlp *m, int l, float *y, size_t n);
  * post-activation y[i] = σ(z_i) (count entries). */
 void cb_mlp_act_backward(const CbMlp *m, const float *y, float *dy, size_t count);
 
+/* Vector (AVX2) kernels for the elementwise parts of training: mode 1 = use them when
+ * the CPU has AVX2 (the default), 0 = portable loops only, -1 = query. Returns whether
+ * they are in use. Both paths give bit-identical results (checked in test_train). */
+int cb_mlp_simd(int mode);
+
 /* Copy parameters between float and double layouts. */
 void cb_mlp_params_to_double(const CbMlp *m, double *p);
 void cb_mlp_params_from_double(CbMlp *m, const double *p);

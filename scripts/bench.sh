@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make bench` — benchmarks, one section each (long; not part of `make check`).
+# Usage: scripts/bench.sh [path/to/cbound]. Each section prints its own lines; other
+# benchmarks are appended below as further sections. Run on a quiet machine: the
+# load average is printed at the start and the end of the run.
+set -eu
+cd "$(dirname "$0")/.."
+CBOUND=${1:-build/cbound}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+tmp=$(mktemp -d /tmp/cbound-bench-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+echo "== cbound benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc --all) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+
+# ---------------------------------------------------------------- training throughput
+# 784-W-W-W-W-10 MLP, batch 256, Adam, float32, one core: cbound (cb_train) and
+# Debian's PyTorch (one thread) on the same synthetic data, in the same run.
+echo
+echo "== training: samples/s, one core (cbound vs PyTorch on the same data)"
+for spec in "784 8192 3" "2500 2048 2"; do
+    set -- $spec
+    wid=$1 n=$2 ep=$3
+    widths="784,$wid,$wid,$wid,$wid,10"
+    c=$("$CBOUND" bench-train --widths "$widths" --samples "$n" --epochs "$ep" --data-out "$tmp/data.bin")
+    t=$(/usr/bin/python3 scripts/bench_train.py --data "$tmp/data.bin" --widths "$widths" --epochs "$ep")
+    echo "$c"
+    echo "$t"
+    get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+    awk -v w="$wid" -v c="$(get "$c" samples_per_s)" -v t="$(get "$t" samples_per_s)" \
+        -v lim="$(get "$c" limit)" -v g="$(get "$c" sgemm_gflops)" \
+        -v mc="$(get "$c" rss_growth_mb)" -v mn="$(get "$c" nominal_mb)" -v mt="$(get "$t" rss_growth_mb)" \
+        'BEGIN { printf "width %5d: cbound %7.1f samples/s  PyTorch %7.1f  ratio %.2fx  |  %.0f%% of the sgemm limit %.0f/s (%.0f GFLOP/s, 6 FLOP/weight/sample)  |  memory growth: cbound %.1f MB = %.2fx nominal %.1f MB (params + Adam m,v + activations), PyTorch %.1f MB\n", w, c, t, c / t, 100 * c / lim, lim, g, mc, mc / mn, mn, mt }'
+done
+
+echo
+echo "== done (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
