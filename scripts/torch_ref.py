@@ -12,7 +12,12 @@ DIR holds one sub-directory per case, written by the C test:
   y.i32 | t.f32 labels (n) int32 | targets (n, widths[-1]) float32
   params.f32    cbound's layout: per layer W (out, in) row-major, then b (out) when bias
   mask.u8       (n_params) 1 = keep (only when opt.mask)
-The script writes into the same directory, in the same layouts:
+A case may instead hold a training run ("run": {"n_train", "n_test", "epochs", "batch", "lr",
+"momentum", "weight_decay"}, files xtr.f32, ytr.i32, xte.f32, yte.i32 and perm.i64 — the
+minibatch order, one permutation of n_train per epoch, exactly as cbound drew it): the
+script trains with SGD in that order from params.f32 and writes final.f32 and run.json
+{"test_acc", "test_loss", "train_acc", "train_loss"}.
+Otherwise the script writes into the same directory, in the same layouts:
   logits.f32 (n, k), loss.f64 (1 value), grad.f32 (n_params)
   and for optimizer cases: final.f32 (params after `epochs` full-batch steps) and
   snap.f32 (params after snapshot_step steps).
@@ -73,8 +78,39 @@ def params_in_order(model):
     return out
 
 
+def run_training(d, cfg):
+    r, w = cfg["run"], cfg["widths"]
+    ld = lambda name, dt: np.fromfile(os.path.join(d, name), dtype=dt)
+    xtr = torch.from_numpy(ld("xtr.f32", np.float32).reshape(r["n_train"], w[0]))
+    ytr = torch.from_numpy(ld("ytr.i32", np.int32).astype(np.int64))
+    xte = torch.from_numpy(ld("xte.f32", np.float32).reshape(r["n_test"], w[0]))
+    yte = torch.from_numpy(ld("yte.i32", np.int32).astype(np.int64))
+    perm = torch.from_numpy(ld("perm.i64", np.int64).reshape(r["epochs"], r["n_train"]))
+    model = build(cfg)
+    set_flat(model, ld("params.f32", np.float32))
+    opt = torch.optim.SGD(model.parameters(), lr=r["lr"], momentum=r["momentum"],
+                          weight_decay=r["weight_decay"])
+    lossf = torch.nn.CrossEntropyLoss()
+    for e in range(r["epochs"]):
+        for i in range(0, r["n_train"], r["batch"]):
+            idx = perm[e, i:i + r["batch"]]
+            opt.zero_grad()
+            lossf(model(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+    out = {}
+    with torch.no_grad():
+        for name, x, y in (("train", xtr, ytr), ("test", xte, yte)):
+            z = model(x)
+            out[name + "_loss"] = lossf(z, y).item()
+            out[name + "_acc"] = (z.argmax(1) == y).double().mean().item()
+    get_flat(model).tofile(os.path.join(d, "final.f32"))
+    json.dump(out, open(os.path.join(d, "run.json"), "w"))
+
+
 def run_case(d):
     cfg = json.load(open(os.path.join(d, "case.json")))
+    if cfg.get("run"):
+        return run_training(d, cfg)
     w, n = cfg["widths"], cfg["n"]
     x = torch.from_numpy(np.fromfile(os.path.join(d, "x.f32"), dtype=np.float32).reshape(n, w[0]))
     if cfg["loss"] == "ce":

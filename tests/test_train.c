@@ -7,7 +7,8 @@
  * differences of an independent double-precision loss (cb_mlp_forward_d + a loss
  * written here) against the float gradients; (3) evaluation (loss, accuracy,
  * margins checked by hand) and every error path of cb_train / cb_train_eval.
- * The Fashion-MNIST comparison with PyTorch lives in tests/test_train_fmnist.c.
+ * (4) the AVX2 kernels against the portable loops (bit-identical); (5) training on a
+ * Fashion-MNIST subset reaches PyTorch's accuracy with the same init, order and settings.
  */
 #include "cbound/train.h"
 #include "check.h"
@@ -483,6 +484,115 @@ static void test_eval_and_errors(void)
     cb_mlp_free(m);
 }
 
+/* ------------------------------------------------------------------ (5) Fashion-MNIST vs PyTorch */
+
+static double json_num(const char *js, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(js, pat);
+    return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
+/* Same data subset, same initial weights, same minibatch order (cbound's shuffle
+ * from (seed, key, CB_RNG_DATA_ORDER, epoch), exported), same SGD settings: cbound and
+ * torch.optim.SGD must end at the same accuracy. */
+static void test_fashion_mnist_vs_torch(void)
+{
+    CbDataSpec spec;
+    CbData tr, te;
+    cb_data_spec_default(&spec);
+    spec.n_train = 6000;
+    spec.n_test = 2000;
+    CbStatus st = cb_data_load(&spec, &tr, &te);
+    CHECK(st == CB_OK, "Fashion-MNIST subset loaded (%s)", st == CB_OK ? tr.source : cb_err_msg());
+    if (st != CB_OK) return;
+    static const size_t w[3] = {784, 200, 10};
+    CbMlp *m;
+    cb_mlp_alloc(2, w, CB_ACT_RELU, 0, 1, &m);
+    cb_mlp_init(m, CB_INIT_KAIMING_UNIFORM, 0, 11, 12);
+    CbTrainConfig c;
+    cb_train_config_default(&c);
+    c.opt = CB_OPT_SGD;
+    c.lr = 0.05;
+    c.momentum = 0.9;
+    c.weight_decay = 1e-4;
+    c.batch = 64;
+    c.epochs = 4;
+    c.seed = 11;
+    c.key = 12;
+
+    char root[] = "/tmp/cbound-fmnist-XXXXXX", dir[600], js[1024];
+    if (!mkdtemp(root)) CB_DIE("mkdtemp failed");
+    snprintf(dir, sizeof dir, "%s/run", root);
+    mkdir(dir, 0700);
+    write_file(dir, "params.f32", m->params, m->n_params * sizeof(float));
+    write_file(dir, "xtr.f32", tr.x, tr.n * tr.d * sizeof(float));
+    write_file(dir, "ytr.i32", tr.y, tr.n * sizeof(int32_t));
+    write_file(dir, "xte.f32", te.x, te.n * te.d * sizeof(float));
+    write_file(dir, "yte.i32", te.y, te.n * sizeof(int32_t));
+    int64_t *perm64 = cb_malloc((size_t)c.epochs * tr.n * sizeof *perm64);
+    size_t *perm = cb_malloc(tr.n * sizeof *perm);
+    for (int e = 0; e < c.epochs; ++e) { /* the order cb_train uses (train.h) */
+        for (size_t i = 0; i < tr.n; ++i) perm[i] = i;
+        CbStream s = cb_rng_stream(c.seed, c.key, CB_RNG_DATA_ORDER, (uint32_t)e);
+        cb_rng_shuffle(&s, perm, tr.n);
+        for (size_t i = 0; i < tr.n; ++i) perm64[(size_t)e * tr.n + i] = (int64_t)perm[i];
+    }
+    write_file(dir, "perm.i64", perm64, (size_t)c.epochs * tr.n * sizeof *perm64);
+    snprintf(js, sizeof js,
+             "{\"widths\": [784, 200, 10], \"act\": \"relu\", \"beta\": 1, \"bias\": 1, \"loss\": \"ce\", \"n\": 0, "
+             "\"run\": {\"n_train\": %zu, \"n_test\": %zu, \"epochs\": %d, \"batch\": %zu, \"lr\": %.17g, "
+             "\"momentum\": %.17g, \"weight_decay\": %.17g}}\n",
+             tr.n, te.n, c.epochs, c.batch, c.lr, c.momentum, c.weight_decay);
+    write_file(dir, "case.json", js, strlen(js));
+
+    CbTrainResult res;
+    st = cb_train(m, &c, &tr, &te, &res);
+    CHECK(st == CB_OK && res.epochs_run == 4 && res.steps == 4 * 94, "cbound trained 4 epochs (%ld steps): %s",
+          res.steps, st == CB_OK ? "ok" : cb_err_msg());
+
+    char cmd[1024];
+    const char *src = getenv("CBOUND_SRC") ? getenv("CBOUND_SRC") : ".";
+    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 /usr/bin/python3 %s/scripts/torch_ref.py %s", src, root);
+    CHECK(system(cmd) == 0, "torch_ref.py trained the same run");
+    char out[1024] = "";
+    FILE *f = fopen(strcat(strcpy(cmd, dir), "/run.json"), "r");
+    if (f) {
+        size_t got = fread(out, 1, sizeof out - 1, f);
+        out[got] = '\0';
+        fclose(f);
+    }
+    double t_acc = json_num(out, "test_acc"), t_loss = json_num(out, "train_loss"), tr_acc = json_num(out, "train_acc");
+    printf("fashion-mnist 6000/2000, 784-200-10 relu, SGD lr 0.05 momentum 0.9 wd 1e-4, batch 64, 4 epochs:\n"
+           "  cbound  train loss %.4f  train acc %.4f  test acc %.4f\n"
+           "  torch   train loss %.4f  train acc %.4f  test acc %.4f\n",
+           res.train_loss, res.train_acc, res.test_acc, t_loss, tr_acc, t_acc);
+    CHECK(res.test_acc > 0.78, "cbound learns Fashion-MNIST: test acc %.4f > 0.78", res.test_acc);
+    CHECK(fabs(res.test_acc - t_acc) <= 0.01, "test accuracy matches PyTorch: %.4f vs %.4f (tol 0.01)", res.test_acc,
+          t_acc);
+    CHECK(fabs(res.train_loss - t_loss) <= 0.02 * t_loss, "train loss matches PyTorch: %.5f vs %.5f (2%%)",
+          res.train_loss, t_loss);
+    float *ref = cb_malloc(m->n_params * sizeof *ref);
+    if (read_file(dir, "final.f32", ref, m->n_params * sizeof *ref)) {
+        double d2 = 0, r2 = 0;
+        for (size_t i = 0; i < m->n_params; ++i) {
+            d2 += ((double)m->params[i] - ref[i]) * ((double)m->params[i] - ref[i]);
+            r2 += (double)ref[i] * ref[i];
+        }
+        CHECK(sqrt(d2 / r2) < 1e-3, "final weights match PyTorch's after 376 steps: relative L2 diff %.3g",
+              sqrt(d2 / r2));
+    } else CHECK(0, "final.f32 missing");
+    free(ref);
+    free(perm);
+    free(perm64);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", root);
+    cb_mlp_free(m);
+    cb_data_free(&tr);
+    cb_data_free(&te);
+}
+
 /* ------------------------------------------------------------------ (4) vector kernels = reference loops */
 
 static void test_simd_matches_reference(void)
@@ -532,5 +642,6 @@ int main(int argc, char **argv)
     test_finite_differences();
     test_eval_and_errors();
     test_simd_matches_reference();
+    test_fashion_mnist_vs_torch();
     return check_end("train");
 }
