@@ -1,0 +1,440 @@
+/*
+ * lowrank — rank-r compression of a layer, data-agnostic (truncated SVD) and
+ * data-driven (pre-activation reconstruction), and nuclear-norm recovery
+ * (seed paper 003; see include/cbound/lowrank.h).
+ *
+ * The data-driven closed form. Let X (ns, n) hold the layer's inputs as rows and
+ * P = W Xᵀ (m, ns) the pre-activations. For any Ŵ of rank <= r, ŴXᵀ has rank <= r,
+ * so by Eckart–Young ‖(W − Ŵ)Xᵀ‖_F >= ‖P − P_r‖_F with P_r = U_r U_rᵀ P the best
+ * rank-r approximation of P (U_r: its top-r left singular vectors). Ŵ = U_r U_rᵀ W
+ * has rank <= r and gives ŴXᵀ = U_r U_rᵀ P = P_r, so it attains the bound: it is
+ * a minimizer, with error (Σ_{i>r} σ_i(P)²)^½. (When X does not span R^n, adding
+ * to Ŵ anything that vanishes on the span of X's rows keeps it optimal; this
+ * choice also leaves W's action outside that span projected like the rest.)
+ * U_r is computed from Y = X Wᵀ = Pᵀ: the eigenvectors of YᵀY (Gram, O(ns m²) to
+ * form, m x m to solve), the right singular vectors of Y (dgesdd), or with
+ * ScaLAPACK's pdgesvd of P over a BLACS grid.
+ *
+ * Nuclear-norm recovery: min_W f(W) + λ‖W‖_*, f(W) = (1/2ns)‖Y − X Wᵀ‖_F²
+ *   = ‖Y‖²/(2ns) − tr(B Wᵀ) + ½ tr(W C Wᵀ), C = XᵀX/ns, B = YᵀX/ns, ∇f = W C − B,
+ * solved by FISTA (Beck & Teboulle 2009) with the prox = singular value thresholding
+ * (Cai, Candès & Shen 2010).
+ */
+#include "cbound/lowrank.h"
+#include "cbound/rng.h"
+#include "cbound/scalapack.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ helpers */
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Thin SVD of a (m, n) row-major (destroyed): U (m, k), s (k), VT (k, n); U/VT may be NULL together. */
+static CbStatus svd_thin(double *a, size_t m, size_t n, double *s, double *U, double *VT, const char *what)
+{
+    size_t k = min_sz(m, n);
+    lapack_int info;
+    if (U)
+        info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, a, (lapack_int)n, s, U,
+                              (lapack_int)k, VT, (lapack_int)n);
+    else
+        /* jobz = 'N' references neither U nor VT, but LAPACKE (3.11) checks ldvt >= n. */
+        info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)m, (lapack_int)n, a, (lapack_int)n, s, NULL,
+                              (lapack_int)m, NULL, (lapack_int)n);
+    if (info != 0) {
+        CB_ERR(CB_ENUMERIC, "%s: LAPACK dgesdd failed (info %d) on a %zu x %zu matrix", what, (int)info, m, n);
+        cb_err_hint("info < 0 means a NaN entry; info > 0 that the SVD did not converge (Inf entries?)");
+        return CB_ENUMERIC;
+    }
+    return CB_OK;
+}
+
+static double fro2(const double *a, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += a[i] * a[i];
+    return s;
+}
+
+/* What = Ur Urᵀ W with Ur (m, r) the first r columns of U (m, ldu). */
+static void project_rows(const double *U, size_t ldu, size_t r, const double *W, size_t m, size_t n, double *What)
+{
+    if (r == 0) {
+        memset(What, 0, m * n * sizeof *What);
+        return;
+    }
+    double *T = cb_malloc(r * n * sizeof *T); /* (r, n) = Urᵀ W */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r, (int)n, (int)m, 1.0, U, (int)ldu, W, (int)n, 0.0,
+                T, (int)n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)r, 1.0, U, (int)ldu, T, (int)n, 0.0,
+                What, (int)n);
+    free(T);
+}
+
+/* ------------------------------------------------------------------ truncated SVD */
+
+CbStatus cb_lowrank_svd(const double *W, size_t m, size_t n, size_t r, double *What, double *sv)
+{
+    if (m == 0 || n == 0) return CB_ERR(CB_EINVAL, "lowrank svd: empty %zu x %zu matrix", m, n);
+    size_t k = min_sz(m, n), re = min_sz(r, k);
+    double *a = cb_malloc(m * n * sizeof *a), *s = cb_malloc(k * sizeof *s);
+    double *U = cb_malloc(m * k * sizeof *U), *VT = cb_malloc(k * n * sizeof *VT);
+    memcpy(a, W, m * n * sizeof *a);
+    CbStatus st = svd_thin(a, m, n, s, U, VT, "lowrank svd");
+    if (st == CB_OK) {
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < re; ++j) U[i * k + j] *= s[j];
+        if (re == 0)
+            memset(What, 0, m * n * sizeof *What);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)re, 1.0, U, (int)k, VT,
+                        (int)n, 0.0, What, (int)n);
+        if (sv) memcpy(sv, s, k * sizeof *s);
+    }
+    free(a);
+    free(s);
+    free(U);
+    free(VT);
+    return st;
+}
+
+/* ------------------------------------------------------------------ data-driven */
+
+/* Top left singular vectors of P = W Xᵀ into U (m, ldu = kk), kk = number of
+ * vectors returned, and the singular values s (min(m, ns)), on this rank. */
+static CbStatus data_basis_local(const double *Y, size_t m, size_t ns, CbLowrankSolver solver, double *U,
+                                 size_t *kk, double *s)
+{
+    size_t k = min_sz(m, ns);
+    if (solver == CB_LOWRANK_GRAM) {
+        double *Gm = cb_malloc(m * m * sizeof *Gm), *lam = cb_malloc(m * sizeof *lam);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)m, (int)ns, 1.0, Y, (int)m, 0.0, Gm, (int)m);
+        lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)m, Gm, (lapack_int)m, lam);
+        if (info != 0) {
+            free(Gm);
+            free(lam);
+            CB_ERR(CB_ENUMERIC, "lowrank data: LAPACK dsyevd failed (info %d) on the %zu x %zu Gram matrix",
+                   (int)info, m, m);
+            cb_err_hint("the layer's weights or inputs contain NaN/Inf");
+            return CB_ENUMERIC;
+        }
+        /* dsyevd sorts ascending: reverse the columns. */
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < m; ++j) U[i * m + j] = Gm[i * m + (m - 1 - j)];
+        for (size_t j = 0; j < k; ++j) s[j] = sqrt(fmax(lam[m - 1 - j], 0));
+        *kk = m;
+        free(Gm);
+        free(lam);
+        return CB_OK;
+    }
+    /* SVD of Y (ns, m) = Uy S Vyᵀ: the left singular vectors of P = Yᵀ are Vy. */
+    double *a = cb_malloc(ns * m * sizeof *a), *Uy = cb_malloc(ns * k * sizeof *Uy), *VT = cb_malloc(k * m * sizeof *VT);
+    memcpy(a, Y, ns * m * sizeof *a);
+    CbStatus st = svd_thin(a, ns, m, s, Uy, VT, "lowrank data");
+    if (st == CB_OK)
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < k; ++j) U[i * k + j] = VT[j * m + i];
+    *kk = k;
+    free(a);
+    free(Uy);
+    free(VT);
+    return st;
+}
+
+CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
+                         CbLowrankSolver solver, MPI_Comm comm, double *What, double *sv)
+{
+    if (m == 0 || n == 0 || ns == 0)
+        return CB_ERR(CB_EINVAL, "lowrank data: W is %zu x %zu with %zu samples (all must be >= 1)", m, n, ns);
+    if (solver != CB_LOWRANK_GRAM && solver != CB_LOWRANK_SVD && solver != CB_LOWRANK_SCALAPACK)
+        return CB_ERR(CB_EINVAL, "lowrank data: unknown solver %d", (int)solver);
+    size_t k = min_sz(m, ns);
+    double *Y = cb_malloc(ns * m * sizeof *Y), *U = cb_malloc(m * m * sizeof *U), *s = cb_malloc(k * sizeof *s);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n, 0.0, Y,
+                (int)m);
+    size_t kk = 0;
+    CbStatus st;
+    if (solver != CB_LOWRANK_SCALAPACK) {
+        st = data_basis_local(Y, m, ns, solver, U, &kk, s);
+    } else {
+        /* P = Yᵀ (m, ns) on rank 0 of comm, pdgesvd over an automatic grid, U back on rank 0. */
+        CbBlacsGrid g;
+        st = cb_scalapack_grid_init(comm, 0, 0, &g);
+        if (st == CB_OK) {
+            double *P = NULL;
+            if (g.rank == 0) {
+                P = cb_malloc(m * ns * sizeof *P);
+                for (size_t i = 0; i < ns; ++i)
+                    for (size_t j = 0; j < m; ++j) P[j * ns + i] = Y[i * m + j];
+            }
+            st = cb_scalapack_svd(&g, P, (int)m, (int)ns, 0, 64, s, g.rank == 0 ? U : NULL, NULL);
+            free(P);
+            if (st == CB_OK && MPI_Bcast(U, (int)(m * k), MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+                st = CB_ERR(CB_EMPI, "lowrank data: MPI_Bcast of the singular vectors failed");
+            cb_scalapack_grid_free(&g);
+        }
+        kk = k;
+    }
+    if (st == CB_OK) {
+        project_rows(U, kk, min_sz(r, kk), W, m, n, What);
+        if (sv) memcpy(sv, s, k * sizeof *s);
+    }
+    free(Y);
+    free(U);
+    free(s);
+    return st;
+}
+
+double cb_lowrank_preact_err(const double *W, const double *What, size_t m, size_t n, const double *X, size_t ns)
+{
+    double *D = cb_malloc(m * n * sizeof *D), *E = cb_malloc(ns * m * sizeof *E);
+    for (size_t i = 0; i < m * n; ++i) D[i] = W[i] - What[i];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, D, (int)n, 0.0, E,
+                (int)m);
+    double e = sqrt(fro2(E, ns * m));
+    free(D);
+    free(E);
+    return e;
+}
+
+CbStatus cb_lowrank_curves(const double *W, size_t m, size_t n, const double *X, size_t ns, double *data, double *svd)
+{
+    if (m == 0 || n == 0 || ns == 0)
+        return CB_ERR(CB_EINVAL, "lowrank curves: W is %zu x %zu with %zu samples (all must be >= 1)", m, n, ns);
+    size_t K = min_sz(m, n), ky = min_sz(m, ns);
+    double *a = cb_malloc(m * n * sizeof *a), *s = cb_malloc(K * sizeof *s), *U = cb_malloc(m * K * sizeof *U);
+    double *VT = cb_malloc(K * n * sizeof *VT), *Z = cb_malloc(ns * K * sizeof *Z);
+    double *Y = cb_malloc(ns * m * sizeof *Y), *sy = cb_malloc(ky * sizeof *sy);
+    memcpy(a, W, m * n * sizeof *a);
+    CbStatus st = svd_thin(a, m, n, s, U, VT, "lowrank curves");
+    if (st == CB_OK) {
+        /* Z (ns, K) = X V: column i is X v_i. */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)K, (int)n, 1.0, X, (int)n, VT, (int)n, 0.0,
+                    Z, (int)K);
+        double tail = 0;
+        svd[K] = 0;
+        for (size_t r = K; r-- > 0;) {
+            double c = 0;
+            for (size_t i = 0; i < ns; ++i) c += Z[i * K + r] * Z[i * K + r];
+            tail += s[r] * s[r] * c;
+            svd[r] = sqrt(tail);
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n, 0.0,
+                    Y, (int)m);
+        st = svd_thin(Y, ns, m, sy, NULL, NULL, "lowrank curves");
+    }
+    if (st == CB_OK) {
+        double tail = 0;
+        for (size_t r = K + 1; r-- > 0;) {
+            if (r < ky) tail += sy[r] * sy[r];
+            data[r] = sqrt(tail); /* error at rank r: singular values r, r+1, ... (0-based) */
+        }
+    }
+    free(a);
+    free(s);
+    free(U);
+    free(VT);
+    free(Z);
+    free(Y);
+    free(sy);
+    return st;
+}
+
+/* ------------------------------------------------------------------ nuclear norm */
+
+CbStatus cb_lowrank_svt(const double *A, size_t m, size_t n, double tau, double *out, size_t *rank)
+{
+    if (m == 0 || n == 0) return CB_ERR(CB_EINVAL, "svt: empty %zu x %zu matrix", m, n);
+    if (!(tau >= 0)) return CB_ERR(CB_EINVAL, "svt: threshold must be >= 0, got %g", tau);
+    size_t k = min_sz(m, n), kept = 0;
+    double *a = cb_malloc(m * n * sizeof *a), *s = cb_malloc(k * sizeof *s);
+    double *U = cb_malloc(m * k * sizeof *U), *VT = cb_malloc(k * n * sizeof *VT);
+    memcpy(a, A, m * n * sizeof *a);
+    CbStatus st = svd_thin(a, m, n, s, U, VT, "svt");
+    if (st == CB_OK) {
+        while (kept < k && s[kept] > tau) ++kept;
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < kept; ++j) U[i * k + j] *= s[j] - tau;
+        if (kept == 0)
+            memset(out, 0, m * n * sizeof *out);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)kept, 1.0, U, (int)k, VT,
+                        (int)n, 0.0, out, (int)n);
+        if (rank) *rank = kept;
+    }
+    free(a);
+    free(s);
+    free(U);
+    free(VT);
+    return st;
+}
+
+CbStatus cb_lowrank_prox_init(CbLowrankProx *p, const double *X, const double *Y, size_t ns, size_t n, size_t m,
+                              double lambda)
+{
+    memset(p, 0, sizeof *p);
+    if (ns == 0 || n == 0 || m == 0)
+        return CB_ERR(CB_EINVAL, "nuclear-norm recovery: %zu samples, W %zu x %zu (all must be >= 1)", ns, m, n);
+    if (!(lambda >= 0) || !isfinite(lambda))
+        return CB_ERR(CB_EINVAL, "nuclear-norm recovery: lambda must be finite and >= 0, got %g", lambda);
+    p->m = m;
+    p->n = n;
+    p->lambda = lambda;
+    p->C = cb_malloc(n * n * sizeof *p->C);
+    p->B = cb_malloc(m * n * sizeof *p->B);
+    double inv = 1 / (double)ns;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)ns, inv, X, (int)n, 0.0, p->C, (int)n);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < i; ++j) p->C[i * n + j] = p->C[j * n + i];
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)ns, inv, Y, (int)m, X, (int)n, 0.0, p->B,
+                (int)n);
+    p->yy = fro2(Y, ns * m) * inv / 2;
+    /* Lipschitz constant of ∇f: the largest eigenvalue of C. */
+    double *c = cb_malloc(n * n * sizeof *c), *lam = cb_malloc(n * sizeof *lam);
+    memcpy(c, p->C, n * n * sizeof *c);
+    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)n, c, (lapack_int)n, lam);
+    double L = info == 0 ? lam[n - 1] : NAN;
+    free(c);
+    free(lam);
+    if (!(L > 0) || !isfinite(L) || !isfinite(p->yy)) {
+        cb_lowrank_prox_free(p);
+        CB_ERR(CB_ENUMERIC, "nuclear-norm recovery: largest eigenvalue of XᵀX/ns is %g (info %d)", L, (int)info);
+        cb_err_hint("the inputs are all zero or contain NaN/Inf");
+        return CB_ENUMERIC;
+    }
+    p->step = 1 / L;
+    p->W = cb_calloc(m * n, sizeof *p->W);
+    p->W_prev = cb_calloc(m * n, sizeof *p->W_prev);
+    p->Z = cb_calloc(m * n, sizeof *p->Z);
+    p->G = cb_malloc(m * n * sizeof *p->G);
+    p->t = 1;
+    return CB_OK;
+}
+
+CbStatus cb_lowrank_prox_iterate(CbLowrankProx *p)
+{
+    size_t m = p->m, n = p->n, mn = m * n;
+    /* G = Z − step (Z C − B) */
+    memcpy(p->G, p->Z, mn * sizeof *p->G);
+    cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, (int)m, (int)n, -p->step, p->C, (int)n, p->Z, (int)n, 1.0,
+                p->G, (int)n);
+    cblas_daxpy((int)mn, p->step, p->B, 1, p->G, 1);
+    double *tmp = p->W_prev;
+    p->W_prev = p->W;
+    p->W = tmp;
+    CB_TRY(cb_lowrank_svt(p->G, m, n, p->step * p->lambda, p->W, &p->rank));
+    double t1 = (1 + sqrt(1 + 4 * p->t * p->t)) / 2, beta = (p->t - 1) / t1;
+    for (size_t i = 0; i < mn; ++i) p->Z[i] = p->W[i] + beta * (p->W[i] - p->W_prev[i]);
+    p->t = t1;
+    ++p->iter;
+    return CB_OK;
+}
+
+double cb_lowrank_prox_objective(const CbLowrankProx *p)
+{
+    size_t m = p->m, n = p->n, k = min_sz(m, n);
+    double *WC = cb_malloc(m * n * sizeof *WC), *a = cb_malloc(m * n * sizeof *a), *s = cb_malloc(k * sizeof *s);
+    cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, (int)m, (int)n, 1.0, p->C, (int)n, p->W, (int)n, 0.0, WC,
+                (int)n);
+    double f = p->yy - cblas_ddot((int)(m * n), p->B, 1, p->W, 1) + 0.5 * cblas_ddot((int)(m * n), WC, 1, p->W, 1);
+    memcpy(a, p->W, m * n * sizeof *a);
+    double nuc = 0;
+    if (svd_thin(a, m, n, s, NULL, NULL, "nuclear norm") == CB_OK)
+        for (size_t i = 0; i < k; ++i) nuc += s[i];
+    else
+        nuc = NAN;
+    free(WC);
+    free(a);
+    free(s);
+    return f + p->lambda * nuc;
+}
+
+void cb_lowrank_prox_free(CbLowrankProx *p)
+{
+    free(p->C);
+    free(p->B);
+    free(p->W);
+    free(p->W_prev);
+    free(p->Z);
+    free(p->G);
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------------ planted recovery */
+
+static double rel_err(const double *a, const double *ref, size_t n)
+{
+    double d = 0, r = 0;
+    for (size_t i = 0; i < n; ++i) {
+        d += (a[i] - ref[i]) * (a[i] - ref[i]);
+        r += ref[i] * ref[i];
+    }
+    return sqrt(d / r);
+}
+
+CbStatus cb_lowrank_planted(const CbLowrankPlanted *cfg, size_t ns, uint64_t seed, uint64_t key, uint32_t trial,
+                            double err[3])
+{
+    size_t m = cfg->m, n = cfg->n, r = cfg->r;
+    if (m == 0 || n == 0 || r == 0 || r > min_sz(m, n))
+        return CB_ERR(CB_EINVAL, "planted low rank: need 1 <= r <= min(m, n), got m = %zu, n = %zu, r = %zu", m, n, r);
+    if (ns == 0) return CB_ERR(CB_EINVAL, "planted low rank: 0 samples");
+    if (!(cfg->noise >= 0) || !(cfg->lambda >= 0) || cfg->iters < 1)
+        return CB_ERR(CB_EINVAL, "planted low rank: need noise >= 0, lambda >= 0, iters >= 1 (got %g, %g, %ld)",
+                      cfg->noise, cfg->lambda, cfg->iters);
+    double *A = cb_malloc(m * r * sizeof *A), *Bf = cb_malloc(n * r * sizeof *Bf), *Ws = cb_malloc(m * n * sizeof *Ws);
+    double *X = cb_malloc(ns * n * sizeof *X), *Y = cb_malloc(ns * m * sizeof *Y), *E = cb_malloc(m * sizeof *E);
+    CbStream s0 = cb_rng_stream(seed, key, CB_RNG_LOWRANK, 0);
+    for (size_t i = 0; i < m * r; ++i) A[i] = cb_rng_normal(&s0);
+    for (size_t i = 0; i < n * r; ++i) Bf[i] = cb_rng_normal(&s0);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)r, 1 / sqrt((double)r), A, (int)r, Bf,
+                (int)r, 0.0, Ws, (int)n);
+    CbStream s1 = cb_rng_stream(seed, key, CB_RNG_LOWRANK, 1 + trial);
+    for (size_t i = 0; i < ns; ++i) { /* row by row: a prefix of the sample does not depend on ns */
+        for (size_t j = 0; j < n; ++j) X[i * n + j] = cb_rng_normal(&s1);
+        for (size_t j = 0; j < m; ++j) E[j] = cb_rng_normal(&s1);
+        for (size_t j = 0; j < m; ++j) Y[i * m + j] = cfg->noise * E[j] + cblas_ddot((int)n, X + i * n, 1, Ws + j * n, 1);
+    }
+    /* λ = c · max(noise, 1e-3) · (√m + √n)/√ns: twice the typical ‖XᵀE‖_op/ns for
+     * Gaussian X and E when c = 2 (the usual choice for nuclear-norm estimators). */
+    double lambda = cfg->lambda * fmax(cfg->noise, 1e-3) * (sqrt((double)m) + sqrt((double)n)) / sqrt((double)ns);
+    CbLowrankProx p;
+    CbStatus st = cb_lowrank_prox_init(&p, X, Y, ns, n, m, lambda);
+    for (long it = 0; st == CB_OK && it < cfg->iters; ++it) st = cb_lowrank_prox_iterate(&p);
+    if (st == CB_OK) err[0] = rel_err(p.W, Ws, m * n);
+    cb_lowrank_prox_free(&p);
+    err[1] = err[2] = NAN;
+    if (st == CB_OK && ns >= n) {
+        double *Xc = cb_malloc(ns * n * sizeof *Xc), *Yc = cb_malloc(ns * m * sizeof *Yc);
+        double *Wl = cb_malloc(m * n * sizeof *Wl), *Wr = cb_malloc(m * n * sizeof *Wr);
+        memcpy(Xc, X, ns * n * sizeof *Xc);
+        memcpy(Yc, Y, ns * m * sizeof *Yc);
+        lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)ns, (lapack_int)n, (lapack_int)m, Xc,
+                                        (lapack_int)n, Yc, (lapack_int)m);
+        if (info != 0) {
+            st = CB_ERR(CB_ENUMERIC, "planted low rank: least squares (dgels) failed, info %d", (int)info);
+        } else {
+            for (size_t i = 0; i < m; ++i) /* Yc's first n rows hold Wᵀ (n, m) */
+                for (size_t j = 0; j < n; ++j) Wl[i * n + j] = Yc[j * m + i];
+            err[2] = rel_err(Wl, Ws, m * n);
+            st = cb_lowrank_data(Wl, m, n, X, ns, r, CB_LOWRANK_SVD, MPI_COMM_SELF, Wr, NULL);
+            if (st == CB_OK) err[1] = rel_err(Wr, Ws, m * n);
+        }
+        free(Xc);
+        free(Yc);
+        free(Wl);
+        free(Wr);
+    }
+    free(A);
+    free(Bf);
+    free(Ws);
+    free(X);
+    free(Y);
+    free(E);
+    return st;
+}

@@ -1,0 +1,372 @@
+/*
+ * Tests for lowrank (003): truncated SVD against Eckart–Young; the data-driven
+ * closed form against (a) alternating least squares on the factorization P Qᵀ,
+ * (b) random rank-r candidates, (c) the Eckart–Young bound, with all three
+ * solvers (Gram, SVD, ScaLAPACK at 1, 2, 4 ranks) agreeing; the rank curves
+ * against direct evaluation; singular value thresholding against a matrix
+ * built from known singular vectors; FISTA against the closed-form solution for
+ * an orthogonal design and the prox fixed-point condition; the planted
+ * recovery's regimes; every error path.
+ * cbound-test: ranks 1 2 4
+ */
+#include "cbound/lowrank.h"
+#include "cbound/rng.h"
+#include "cbound/scalapack.h"
+#include "check.h"
+
+#include <lapacke.h>
+#include <string.h>
+
+static void gauss(double *a, size_t n, uint32_t index)
+{
+    CbStream s = cb_rng_stream(2385, 303, CB_RNG_TEST, index);
+    for (size_t i = 0; i < n; ++i) a[i] = cb_rng_normal(&s);
+}
+
+static double maxdiff(const double *a, const double *b, size_t n)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; ++i) d = fmax(d, fabs(a[i] - b[i]));
+    return d;
+}
+
+static double fro(const double *a, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += a[i] * a[i];
+    return sqrt(s);
+}
+
+/* numerical rank: singular values above 1e-10 · largest */
+static size_t num_rank(const double *a, size_t m, size_t n)
+{
+    size_t k = m < n ? m : n, r = 0;
+    double *c = malloc(m * n * sizeof *c), *s = malloc(k * sizeof *s);
+    memcpy(c, a, m * n * sizeof *c);
+    LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (int)m, (int)n, c, (int)n, s, NULL, (int)m, NULL, (int)n);
+    for (size_t i = 0; i < k; ++i) r += s[i] > 1e-10 * s[0];
+    free(c);
+    free(s);
+    return r;
+}
+
+/* Solve the small SPD system A x = b (n x n) for several right-hand sides in place (rows of B (nr, n)). */
+static void spd_solve_rows(double *A, size_t n, double *B, size_t nr)
+{
+    LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (int)n, (int)nr, A, (int)n, B, (int)nr);
+}
+
+int main(int argc, char **argv)
+{
+    check_begin(&argc, &argv);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+    enum { m = 9, n = 14, ns = 23, r = 3 };
+    double W[m * n], X[ns * n], What[m * n], Wsvd[m * n];
+    gauss(W, m * n, 1);
+    gauss(X, ns * n, 2);
+    /* Correlated inputs (so data-driven and SVD differ): scale input coordinate j by 1.6^-j. */
+    for (size_t i = 0; i < ns; ++i)
+        for (size_t j = 0; j < n; ++j) X[i * n + j] *= pow(1.6, -(double)j);
+
+    /* Truncated SVD: rank r and Eckart–Young error. */
+    {
+        double sv[m];
+        CHECK(cb_lowrank_svd(W, m, n, r, Wsvd, sv) == CB_OK, "truncated SVD");
+        double d[m * n], tail = 0;
+        for (size_t i = 0; i < m * n; ++i) d[i] = W[i] - Wsvd[i];
+        for (size_t i = r; i < m; ++i) tail += sv[i] * sv[i];
+        CHECK(num_rank(Wsvd, m, n) == r && fabs(fro(d, m * n) - sqrt(tail)) < 1e-12,
+              "SVD: rank %zu, ||W - W_r||_F = (sum of tail sigma^2)^1/2 (%.12g)", num_rank(Wsvd, m, n), sqrt(tail));
+        double W0[m * n], Wfull[m * n];
+        cb_lowrank_svd(W, m, n, 0, W0, NULL);
+        cb_lowrank_svd(W, m, n, 50, Wfull, NULL);
+        CHECK(fro(W0, m * n) == 0 && maxdiff(Wfull, W, m * n) < 1e-13, "SVD: r = 0 gives 0, r >= min(m,n) gives W");
+    }
+
+    /* Data-driven closed form. */
+    double sv_data[m];
+    {
+        CHECK(cb_lowrank_data(W, m, n, X, ns, r, CB_LOWRANK_SVD, MPI_COMM_SELF, What, sv_data) == CB_OK,
+              "data-driven (SVD solver)");
+        double e = cb_lowrank_preact_err(W, What, m, n, X, ns), tail = 0;
+        for (size_t i = r; i < m; ++i) tail += sv_data[i] * sv_data[i];
+        CHECK(num_rank(What, m, n) == r && fabs(e - sqrt(tail)) < 1e-12 * sqrt(tail) + 1e-14,
+              "data: rank %zu and error %.12g attains the Eckart-Young bound %.12g of W X^T", num_rank(What, m, n), e,
+              sqrt(tail));
+        double e_svd = cb_lowrank_preact_err(W, Wsvd, m, n, X, ns);
+        CHECK(e < e_svd * 0.95, "data-driven pre-activation error %.6g < truncated SVD's %.6g on correlated inputs", e,
+              e_svd);
+
+        double Wg[m * n];
+        cb_lowrank_data(W, m, n, X, ns, r, CB_LOWRANK_GRAM, MPI_COMM_SELF, Wg, NULL);
+        CHECK(maxdiff(Wg, What, m * n) < 1e-9, "Gram solver = SVD solver (max diff %.3g)", maxdiff(Wg, What, m * n));
+
+        /* No rank-r candidate does better: 100 random P Qᵀ with Gaussian factors, and 100
+         * near-optimal ones (I + εE₁) Ŵ (I + εE₂), which keep rank <= r. */
+        CbStream s = cb_rng_stream(5, 6, CB_RNG_TEST, 7);
+        int beaten = 0;
+        double P[m * r], Q[n * r], C[m * n], E1[m * m], E2[n * n], T[m * n];
+        for (int t = 0; t < 200; ++t) {
+            if (t < 100) {
+                for (size_t i = 0; i < m * r; ++i) P[i] = cb_rng_normal(&s);
+                for (size_t i = 0; i < n * r; ++i) Q[i] = cb_rng_normal(&s);
+                for (size_t i = 0; i < m; ++i)
+                    for (size_t j = 0; j < n; ++j) {
+                        double v = 0;
+                        for (size_t k = 0; k < r; ++k) v += P[i * r + k] * Q[j * r + k];
+                        C[i * n + j] = v;
+                    }
+            } else {
+                for (size_t i = 0; i < m * m; ++i) E1[i] = (i % (m + 1) == 0) + 1e-3 * cb_rng_normal(&s);
+                for (size_t i = 0; i < n * n; ++i) E2[i] = (i % (n + 1) == 0) + 1e-3 * cb_rng_normal(&s);
+                for (size_t i = 0; i < m; ++i)
+                    for (size_t j = 0; j < n; ++j) {
+                        double v = 0;
+                        for (size_t k = 0; k < m; ++k) v += E1[i * m + k] * What[k * n + j];
+                        T[i * n + j] = v;
+                    }
+                for (size_t i = 0; i < m; ++i)
+                    for (size_t j = 0; j < n; ++j) {
+                        double v = 0;
+                        for (size_t k = 0; k < n; ++k) v += T[i * n + k] * E2[k * n + j];
+                        C[i * n + j] = v;
+                    }
+            }
+            beaten += cb_lowrank_preact_err(W, C, m, n, X, ns) < e;
+        }
+        CHECK(beaten == 0, "200 random rank-%d candidates never beat the closed form", r);
+
+        /* Alternating least squares on Ŵ = P Qᵀ minimizing ||(W − P Qᵀ) Xᵀ||_F: an
+         * independent optimizer; it must converge to the same error, never below. */
+        double Yt[m * ns]; /* W Xᵀ (m, ns) */
+        for (size_t i = 0; i < m; ++i)
+            for (size_t k = 0; k < ns; ++k) {
+                double v = 0;
+                for (size_t j = 0; j < n; ++j) v += W[i * n + j] * X[k * n + j];
+                Yt[i * ns + k] = v;
+            }
+        for (size_t i = 0; i < n * r; ++i) Q[i] = cb_rng_normal(&s);
+        double Cx[ns * r], G[r * r], R[m * r], best = INFINITY;
+        for (int it = 0; it < 400; ++it) {
+            /* P-step: P = Yt (X Q) ((X Q)ᵀ(X Q))⁻¹ */
+            for (size_t k = 0; k < ns; ++k)
+                for (size_t c = 0; c < r; ++c) {
+                    double v = 0;
+                    for (size_t j = 0; j < n; ++j) v += X[k * n + j] * Q[j * r + c];
+                    Cx[k * r + c] = v;
+                }
+            for (size_t a = 0; a < r; ++a)
+                for (size_t b = 0; b < r; ++b) {
+                    double v = 0;
+                    for (size_t k = 0; k < ns; ++k) v += Cx[k * r + a] * Cx[k * r + b];
+                    G[a * r + b] = v;
+                }
+            for (size_t i = 0; i < m; ++i)
+                for (size_t c = 0; c < r; ++c) {
+                    double v = 0;
+                    for (size_t k = 0; k < ns; ++k) v += Yt[i * ns + k] * Cx[k * r + c];
+                    R[i * r + c] = v;
+                }
+            /* P Gᵀ = R  <=>  G Pᵀ = Rᵀ: solve for each row of P (G symmetric) */
+            double Pt[r * m];
+            for (size_t i = 0; i < m; ++i)
+                for (size_t c = 0; c < r; ++c) Pt[c * m + i] = R[i * r + c];
+            spd_solve_rows(G, r, Pt, m);
+            for (size_t i = 0; i < m; ++i)
+                for (size_t c = 0; c < r; ++c) P[i * r + c] = Pt[c * m + i];
+            /* Q-step: min ||Yt − P Qᵀ Xᵀ||: orthonormalize P's columns away by the normal
+             * equations (PᵀP) Qᵀ (XᵀX) = Pᵀ Yt X, solved as two SPD systems. */
+            double PtP[r * r], PY[r * n], XtX[n * n];
+            for (size_t a = 0; a < r; ++a)
+                for (size_t b = 0; b < r; ++b) {
+                    double v = 0;
+                    for (size_t i = 0; i < m; ++i) v += P[i * r + a] * P[i * r + b];
+                    PtP[a * r + b] = v;
+                }
+            for (size_t a = 0; a < r; ++a)
+                for (size_t j = 0; j < n; ++j) {
+                    double v = 0;
+                    for (size_t i = 0; i < m; ++i)
+                        for (size_t k = 0; k < ns; ++k) v += P[i * r + a] * Yt[i * ns + k] * X[k * n + j];
+                    PY[a * n + j] = v;
+                }
+            for (size_t a = 0; a < n; ++a)
+                for (size_t b = 0; b < n; ++b) {
+                    double v = 0;
+                    for (size_t k = 0; k < ns; ++k) v += X[k * n + a] * X[k * n + b];
+                    XtX[a * n + b] = v;
+                }
+            /* Z = PtP⁻¹ PY (r, n), then Qᵀ = Z XtX⁻¹, i.e. XtX Q = Zᵀ. */
+            double Zt[n * r];
+            spd_solve_rows(PtP, r, PY, n); /* PY <- PtP⁻¹ PY  (r, n) */
+            for (size_t j = 0; j < n; ++j)
+                for (size_t a = 0; a < r; ++a) Zt[j * r + a] = PY[a * n + j];
+            spd_solve_rows(XtX, n, Zt, r);
+            memcpy(Q, Zt, sizeof Q);
+            for (size_t i = 0; i < m; ++i)
+                for (size_t j = 0; j < n; ++j) {
+                    double v = 0;
+                    for (size_t k = 0; k < r; ++k) v += P[i * r + k] * Q[j * r + k];
+                    C[i * n + j] = v;
+                }
+            best = cb_lowrank_preact_err(W, C, m, n, X, ns);
+        }
+        CHECK(best >= e * (1 - 1e-12) && best - e < 1e-8 * e,
+              "alternating least squares on P Q^T converges to the closed form's error (%.12g vs %.12g)", best, e);
+
+        /* ScaLAPACK solver over all ranks agrees with LAPACK. */
+        double Ws[m * n], svs[m];
+        CbStatus st = cb_lowrank_data(W, m, n, X, ns, r, CB_LOWRANK_SCALAPACK, MPI_COMM_WORLD, Ws, svs);
+        double dW = maxdiff(Ws, What, m * n), ds = maxdiff(svs, sv_data, m);
+        CHECK(st == CB_OK && dW < 1e-10 && ds < 1e-12 * sv_data[0],
+              "ScaLAPACK solver on %d rank(s) = LAPACK: What %.3g, singular values %.3g", size, dW, ds);
+    }
+
+    /* Rank curves = direct evaluation at every rank. */
+    {
+        double cd[m + 1], cs[m + 1], worst_d = 0, worst_s = 0;
+        CHECK(cb_lowrank_curves(W, m, n, X, ns, cd, cs) == CB_OK, "curves computed");
+        for (size_t rr = 0; rr <= m; ++rr) {
+            double Wd[m * n], Wt[m * n];
+            cb_lowrank_data(W, m, n, X, ns, rr, CB_LOWRANK_SVD, MPI_COMM_SELF, Wd, NULL);
+            cb_lowrank_svd(W, m, n, rr, Wt, NULL);
+            worst_d = fmax(worst_d, fabs(cd[rr] - cb_lowrank_preact_err(W, Wd, m, n, X, ns)));
+            worst_s = fmax(worst_s, fabs(cs[rr] - cb_lowrank_preact_err(W, Wt, m, n, X, ns)));
+        }
+        CHECK(worst_d < 1e-11 && worst_s < 1e-11 && cd[m] < 1e-12 && cs[m] == 0,
+              "rank curves (data %.3g, svd %.3g off) match direct errors at r = 0..%d", worst_d, worst_s, m);
+        int below = 1;
+        for (size_t rr = 0; rr <= m; ++rr) below &= cd[rr] <= cs[rr] * (1 + 1e-12) + 1e-13;
+        CHECK(below, "data-driven curve lies below the SVD curve at every rank");
+    }
+
+    /* Singular value thresholding against known singular vectors. */
+    {
+        enum { a = 7, b = 5 };
+        double Ua[a * a], Vb[b * b], tau[a], A[a * b], out[a * b], want[a * b];
+        const double s[b] = {4.1, 2.385, 1.3, 0.7, 0.2};
+        gauss(Ua, a * a, 20);
+        gauss(Vb, b * b, 21);
+        LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, a, a, Ua, a, tau);
+        LAPACKE_dorgqr(LAPACK_ROW_MAJOR, a, a, a, Ua, a, tau);
+        LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, b, b, Vb, b, tau);
+        LAPACKE_dorgqr(LAPACK_ROW_MAJOR, b, b, b, Vb, b, tau);
+        for (size_t i = 0; i < a; ++i)
+            for (size_t j = 0; j < b; ++j) {
+                A[i * b + j] = want[i * b + j] = 0;
+                for (size_t k = 0; k < b; ++k) {
+                    A[i * b + j] += Ua[i * a + k] * s[k] * Vb[j * b + k];
+                    want[i * b + j] += Ua[i * a + k] * fmax(s[k] - 1.1, 0) * Vb[j * b + k];
+                }
+            }
+        size_t kept = 0;
+        CHECK(cb_lowrank_svt(A, a, b, 1.1, out, &kept) == CB_OK && kept == 3 && maxdiff(out, want, a * b) < 1e-13,
+              "SVT(tau = 1.1) shrinks singular values 4.1, 2.385, 1.3, 0.7, 0.2 to 3, 1.285, 0.2 (kept %zu, err %.3g)",
+              kept, maxdiff(out, want, a * b));
+        CHECK(cb_lowrank_svt(A, a, b, 10, out, &kept) == CB_OK && kept == 0 && fro(out, a * b) == 0,
+              "SVT above the largest singular value gives 0");
+        CHECK(cb_lowrank_svt(A, a, b, -1, out, NULL) == CB_EINVAL, "SVT rejects tau < 0: %s", cb_err_msg());
+        CHECK(cb_lowrank_svt(A, 0, b, 1, out, NULL) == CB_EINVAL, "SVT rejects an empty matrix");
+    }
+
+    /* FISTA: orthogonal design (XᵀX/ns = I) has the closed-form solution SVT(B, λ). */
+    {
+        enum { q = 40, d = 6, o = 4 };
+        double Xo[q * d], tau[d], Yo[q * o];
+        gauss(Xo, q * d, 30);
+        gauss(Yo, q * o, 31);
+        LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, q, d, Xo, d, tau);
+        LAPACKE_dorgqr(LAPACK_ROW_MAJOR, q, d, d, Xo, d, tau);
+        for (size_t i = 0; i < q * d; ++i) Xo[i] *= sqrt((double)q);
+        CbLowrankProx p;
+        const double lam = 0.31;
+        CHECK(cb_lowrank_prox_init(&p, Xo, Yo, q, d, o, lam) == CB_OK && fabs(p.step - 1) < 1e-12,
+              "FISTA init on an orthogonal design (step %.15g)", p.step);
+        for (int it = 0; it < 50; ++it) cb_lowrank_prox_iterate(&p);
+        double want[o * d];
+        cb_lowrank_svt(p.B, o, d, lam, want, NULL);
+        CHECK(maxdiff(p.W, want, o * d) < 1e-12, "FISTA = SVT(Y^T X/ns, lambda) for an orthogonal design (%.3g)",
+              maxdiff(p.W, want, o * d));
+        cb_lowrank_prox_free(&p);
+    }
+
+    /* FISTA on a general design: objective decreases and the prox fixed point holds. */
+    {
+        double Y[ns * m];
+        gauss(Y, ns * m, 40);
+        CbLowrankProx p;
+        cb_lowrank_prox_init(&p, X, Y, ns, n, m, 0.05);
+        double f0 = cb_lowrank_prox_objective(&p);
+        for (int it = 0; it < 3000; ++it) cb_lowrank_prox_iterate(&p);
+        double f1 = cb_lowrank_prox_objective(&p);
+        /* fixed point: W = SVT(W − step ∇f(W), step λ) */
+        double G[m * n], Wn[m * n];
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < n; ++j) {
+                double v = 0;
+                for (size_t k = 0; k < n; ++k) v += p.W[i * n + k] * p.C[k * n + j];
+                G[i * n + j] = p.W[i * n + j] - p.step * (v - p.B[i * n + j]);
+            }
+        cb_lowrank_svt(G, m, n, p.step * p.lambda, Wn, NULL);
+        double res = maxdiff(Wn, p.W, m * n) / fro(p.W, m * n);
+        CHECK(f1 < f0 && res < 1e-6, "FISTA: objective %.6g -> %.6g, relative prox residual %.3g", f0, f1, res);
+        cb_lowrank_prox_free(&p);
+        CHECK(cb_lowrank_prox_init(&p, X, Y, 0, n, m, 0.05) == CB_EINVAL, "prox rejects 0 samples: %s", cb_err_msg());
+        CHECK(cb_lowrank_prox_init(&p, X, Y, ns, n, m, -1) == CB_EINVAL, "prox rejects lambda < 0");
+        double Z0[ns * n];
+        memset(Z0, 0, sizeof Z0);
+        CHECK(cb_lowrank_prox_init(&p, Z0, Y, ns, n, m, 0.05) == CB_ENUMERIC, "prox rejects all-zero inputs: %s",
+              cb_err_msg());
+    }
+
+    /* Planted recovery: noiseless exact from ns >= n; noisy error decays with ns. */
+    {
+        CbLowrankPlanted cfg = {20, 24, 2, 0.0, 2.0, 200};
+        double e1[3], e2[3], e3[3];
+        CHECK(cb_lowrank_planted(&cfg, 60, 9, 10, 0, e1) == CB_OK && e1[1] < 1e-12 && e1[2] < 1e-12,
+              "noiseless, ns = 60 >= n: rank-r and LS recover W* exactly (%.3g, %.3g); nuclear %.3g", e1[1], e1[2],
+              e1[0]);
+        CHECK(cb_lowrank_planted(&cfg, 12, 9, 10, 0, e1) == CB_OK && isnan(e1[1]) && e1[0] > 0.1,
+              "ns = 12 < n: W* is unidentifiable outside the sampled span (nuclear err %.3g), LS undefined", e1[0]);
+        cfg.noise = 0.2;
+        cb_lowrank_planted(&cfg, 100, 9, 10, 0, e2);
+        cb_lowrank_planted(&cfg, 1600, 9, 10, 0, e3);
+        double ratio = e2[1] / e3[1];
+        CHECK(ratio > 2.5 && ratio < 6.5 && e3[0] < e2[0] && e3[1] < e3[2],
+              "noisy: rank-r error %.3g -> %.3g over 16x samples (ratio %.2f, ~sqrt(16)); nuclear %.3g -> %.3g; "
+              "rank-r beats LS (%.3g)",
+              e2[1], e3[1], ratio, e2[0], e3[0], e3[2]);
+        cfg.r = 30;
+        CHECK(cb_lowrank_planted(&cfg, 100, 9, 10, 0, e1) == CB_EINVAL, "planted rejects r > min(m, n): %s",
+              cb_err_msg());
+    }
+
+    /* Error paths. */
+    {
+        double out[m * n];
+        CHECK(cb_lowrank_svd(W, 0, n, 1, out, NULL) == CB_EINVAL, "svd rejects an empty matrix");
+        CHECK(cb_lowrank_data(W, m, n, X, 0, 1, CB_LOWRANK_GRAM, MPI_COMM_SELF, out, NULL) == CB_EINVAL,
+              "data rejects 0 samples: %s", cb_err_msg());
+        CHECK(cb_lowrank_data(W, m, n, X, ns, 1, (CbLowrankSolver)7, MPI_COMM_SELF, out, NULL) == CB_EINVAL,
+              "data rejects an unknown solver");
+        CHECK(cb_lowrank_curves(W, m, n, X, 0, out, out) == CB_EINVAL, "curves reject 0 samples");
+        double Wn[m * n];
+        memcpy(Wn, W, sizeof Wn);
+        Wn[5] = NAN;
+        CHECK(cb_lowrank_svd(Wn, m, n, 2, out, NULL) == CB_ENUMERIC, "svd rejects NaN: %s", cb_err_msg());
+        CHECK(cb_lowrank_data(Wn, m, n, X, ns, 2, CB_LOWRANK_GRAM, MPI_COMM_SELF, out, NULL) == CB_ENUMERIC,
+              "data (Gram) rejects NaN: %s", cb_err_msg());
+        CHECK(cb_lowrank_data(Wn, m, n, X, ns, 2, CB_LOWRANK_SVD, MPI_COMM_SELF, out, NULL) == CB_ENUMERIC,
+              "data (SVD) rejects NaN");
+        CHECK(cb_lowrank_data(Wn, m, n, X, ns, 2, CB_LOWRANK_SCALAPACK, MPI_COMM_WORLD, out, NULL) == CB_ENUMERIC,
+              "data (ScaLAPACK) rejects NaN on every rank: %s", cb_err_msg());
+        CHECK(cb_lowrank_curves(Wn, m, n, X, ns, out, out) == CB_ENUMERIC, "curves reject NaN");
+    }
+
+    cb_scalapack_exit();
+    return check_end("lowrank");
+}
