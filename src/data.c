@@ -34,16 +34,17 @@ int cb_data_file_exists(const char *path)
 CbStatus cb_data_gz_open(const char *path, gzFile *out)
 {
     *out = NULL;
-    if (!cb_data_file_exists(path)) {
-        struct stat sb;
-        int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    /* gzopen() opens a directory without complaint (reads then fail): check first. */
+    struct stat sb;
+    gzFile f = NULL;
+    int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (!is_dir) f = gzopen(path, "rb");
+    if (!f) {
         CbStatus st = CB_ERR(CB_EIO, "%s: cannot open: %s", path,
                              is_dir ? "expected a file, found a directory" : strerror(errno));
         cb_err_hint("check the path");
         return st;
     }
-    gzFile f = gzopen(path, "rb");
-    if (!f) return CB_ERR(CB_EIO, "%s: cannot open: %s", path, strerror(errno));
     gzbuffer(f, 1 << 18);
     *out = f;
     return CB_OK;

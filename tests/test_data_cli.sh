@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Tests for `cbound data` (src/data_cli.c): summaries of real data sets, usage errors (exit 2), load
+# errors (exit 1 with a hint), rank 0 alone printing under mpirun. Prints "data_cli: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+CB=${CBOUND:-build/cbound}
+SKL=/usr/lib/python3/dist-packages/sklearn/datasets/data
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+pass=0; fail=0
+out=$(mktemp); err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+# check NAME WANT_RC PATTERN... : run "$@" after "--"; every pattern must occur in stdout+stderr
+check() {
+    local name=$1 want=$2; shift 2
+    local pats=()
+    while [ "$1" != -- ]; do pats+=("$1"); shift; done
+    shift
+    "$@" >"$out" 2>"$err"; local rc=$? ok=1
+    [ "$rc" -eq "$want" ] || ok=0
+    for p in "${pats[@]}"; do grep -qF -- "$p" "$out" "$err" || { ok=0; echo "  missing: $p"; }; done
+    if [ $ok = 1 ]; then pass=$((pass + 1)); echo "PASS $name"
+    else fail=$((fail + 1)); echo "FAIL $name (exit $rc, want $want)"; head -5 "$out" "$err"; fi
+}
+
+check "help" 0 "usage: cbound data" "--kind" -- "$CB" data --help
+check "fashion-mnist summary" 0 "fashion-mnist/train: 60000 samples x 784 features" "0:6000 1:6000" \
+    "fashion-mnist/test: 10000 samples" "features: min 0 max 1 mean 0.286041" "scale auto -> unit" "load time:" \
+    -- "$CB" data
+check "digits csv summary" 0 "csv/train: 1438 samples x 64 features" "classes: 10" "max 16" -- \
+    "$CB" data --kind csv --path $SKL/digits.csv.gz
+check "diabetes regression" 0 "csv/train: 354 samples x 10 features" "regression targets: 1" \
+    "diabetes_target.csv.gz" -- "$CB" data --kind csv --path $SKL/diabetes_data_raw.csv.gz \
+    --target diabetes_target.csv.gz --regression --scale standardize --seed 4
+check "gaussian" 0 "gaussian/train: 200 samples x 10 features" "classes: 4" "gaussian/test: 50 samples" -- \
+    "$CB" data --kind gaussian --dim 10 --teacher-width 20 --classes 4 --n-train 200 --n-test 50
+check "random subset" 0 "fashion-mnist/train: 300 samples" "random subsets" -- \
+    "$CB" data --n-train 300 --n-test 20 --random-subset --seed 9
+check "unknown option" 2 "unknown option '--bogus'" -- "$CB" data --bogus
+check "bad scale" 2 "--scale expects" -- "$CB" data --scale minmax
+check "bad number" 2 "--n-train expects an integer" -- "$CB" data --n-train ten
+check "value too long" 2 "--kind expects a value of at most 31 characters" -- \
+    "$CB" data --kind abcdefghijklmnopqrstuvwxyz0123456789
+check "missing value" 2 "--path expects a value" -- "$CB" data --path
+check "unknown kind" 1 "found 'foo'" -- "$CB" data --kind foo
+check "missing directory" 1 "/nonexistent/train-images-idx3-ubyte.gz: cannot open" "hint: data.path" -- \
+    "$CB" data --path /nonexistent
+check "gaussian without sizes" 1 "expected dim, teacher_width, n_train and n_test > 0" "hint:" -- \
+    "$CB" data --kind gaussian --dim 3
+n=$(mpirun -n 2 "$CB" data --n-train 100 --n-test 10 2>/dev/null | grep -c "fashion-mnist/train: 100 samples")
+if [ "$n" = 1 ]; then pass=$((pass + 1)); echo "PASS mpirun -n 2: rank 0 alone prints"
+else fail=$((fail + 1)); echo "FAIL mpirun -n 2: summary printed $n times"; fi
+echo "data_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
