@@ -23,6 +23,8 @@ static const Command commands[] = {
     {"train", cb_cli_train, "train an MLP and save it as a model file"},
     {"info", cb_cli_info, "validate a model file and summarise it (shapes, norms, metrics)"},
     {"bench-train", cb_cli_bench_train, "time MLP training on one core (used by make bench)"},
+    {"run", cb_cli_run, "run a sweep (YAML) under MPI into an HDF5 results file"},
+    {"task", cb_cli_task, "replay one task of a sweep and print its row"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -11,6 +11,8 @@ int cb_cli_version(int argc, char **argv);   /* src/cli.c        */
 int cb_cli_data(int argc, char **argv);      /* src/data_cli.c   */
 int cb_cli_train(int argc, char **argv);     /* src/train_cli.c  */
 int cb_cli_info(int argc, char **argv);      /* src/model_cli.c  */
+int cb_cli_run(int argc, char **argv);       /* src/run_cli.c    */
+int cb_cli_task(int argc, char **argv);      /* src/run_cli.c    */
 int cb_cli_bench_train(int argc, char **argv); /* src/bench_cli.c  */
 
 /* Shared option helpers: parse a number or die with "option --x expects ...". */

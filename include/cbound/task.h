@@ -70,6 +70,15 @@ typedef struct {
     int version;                      /* semantics version, part of the task key       */
     const char *summary;              /* one line for `cbound run --list-methods`     */
     const char *const *param_names;   /* accepted parameters, NULL-terminated         */
+    /* Optional, parallel to param_names: each parameter's default as the sweep would
+     * write it (NULL entry = no default). A value equal to its default is left out of
+     * the task key, so writing a default explicitly does not change the key. */
+    const char *const *param_defaults;
+    /* Optional: validate parameter values before any work starts (called by the sweep
+     * loader with one parameter at a time, then with each full grid point; missing
+     * parameters mean their defaults). Return CB_EINVAL with a message naming the
+     * parameter, what was expected and what was found. NULL = accept anything. */
+    CbStatus (*check)(const CbParams *p);
     /* compress: `out` is a clone of ctx->model->mlp; modify it in place. May fill
      * per-layer `param` and add series rows. NULL for standalone methods. */
     CbStatus (*compress)(const CbTaskCtx *ctx, CbMlp *out, CbResult *res);

@@ -1,0 +1,807 @@
+/*
+ * farm — manager/worker task farm (protocol in include/cbound/farm.h).
+ *
+ * Sections: worker (what any worker does with an item: shared by remote ranks,
+ * rank 0's local thread and `cbound task`), local worker thread, remote worker
+ * loop, manager (schedule, messages, signals, progress), entry point.
+ *
+ * Schedule: stages whose model file is missing are queued largest first; a
+ * stage's tasks enter the ready queue (largest estimated cost first) when its
+ * model exists; standalone tasks are ready at once. An idle worker gets a queued
+ * stage if any, else the head of the ready queue, else waits. Every item is
+ * handed out once; a stage that fails to train turns its tasks into failed rows.
+ * Waiting is by polling with a capped exponential back-off (≤ 1 ms), never by
+ * blocking MPI calls, which spin in Open MPI and would steal a core from work.
+ */
+#include "cbound/farm.h"
+#include "cbound/err.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { TAG_READY = 1, TAG_RESULT, TAG_STAGE, TAG_WORK, TAG_STOP };
+
+/* HDF5 is not thread-safe in Debian's parallel build: model files (worker
+ * thread) and the results file (manager) are written under this lock. */
+static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Sleep for the k-th idle round: 0 for the first rounds, then 2 µs doubling up to 1 ms. */
+static void backoff(int k)
+{
+    if (k < 64) return;
+    long ns = 2000L << (k - 64 < 9 ? k - 64 : 9);
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+void cb_farm_opts_default(CbFarmOpts *o)
+{
+    o->quiet = 0;
+    o->grace = 60;
+    o->flush_every = 60;
+    o->progress_every = 10;
+    o->local_worker = 1;
+}
+
+/* ------------------------------------------------------------------ signals */
+
+static volatile sig_atomic_t stop_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (stop_signals < 100) ++stop_signals;
+}
+
+void cb_farm_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+int cb_farm_stop_requested(void) { return stop_signals; }
+
+void cb_farm_hosts(MPI_Comm comm, char *buf, size_t len)
+{
+    int rank, size, n;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    char me[MPI_MAX_PROCESSOR_NAME] = {0};
+    MPI_Get_processor_name(me, &n);
+    char *all = rank == 0 ? cb_calloc((size_t)size, MPI_MAX_PROCESSOR_NAME) : NULL;
+    MPI_Gather(me, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, comm);
+    buf[0] = '\0';
+    if (rank != 0) return;
+    for (int i = 0; i < size; ++i) {
+        const char *h = all + (size_t)i * MPI_MAX_PROCESSOR_NAME;
+        int seen = 0;
+        for (int j = 0; j < i; ++j) seen |= !strcmp(h, all + (size_t)j * MPI_MAX_PROCESSOR_NAME);
+        if (!seen) snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "", h);
+    }
+    free(all);
+}
+
+/* ------------------------------------------------------------------ worker */
+
+typedef struct {
+    const CbSweep *s;
+    int rank;
+    int have_data;
+    CbData train, test;
+    int model_stage;     /* stage of the cached model, -1 none */
+    CbModel model;
+    CbTrainSpec spec;    /* the cached stage's spec, resolved against the data */
+} Worker;
+
+static void worker_init(Worker *w, const CbSweep *s, int rank)
+{
+    memset(w, 0, sizeof *w);
+    w->s = s;
+    w->rank = rank;
+    w->model_stage = -1;
+}
+
+static void worker_free(Worker *w)
+{
+    if (w->have_data) {
+        cb_data_free(&w->train);
+        cb_data_free(&w->test);
+    }
+    if (w->model_stage >= 0) cb_model_free(&w->model);
+    w->have_data = 0;
+    w->model_stage = -1;
+}
+
+static CbStatus worker_data(Worker *w)
+{
+    if (w->have_data) return CB_OK;
+    CB_TRY(cb_data_load(&w->s->base.data, &w->train, &w->test));
+    w->have_data = 1;
+    return CB_OK;
+}
+
+static CbStatus mkdir_p(const char *dir)
+{
+    char d[1200];
+    snprintf(d, sizeof d, "%s/", dir);
+    for (char *p = d + 1; *p; ++p) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(d, 0777) != 0 && errno != EEXIST) return CB_ERR(CB_EIO, "%s: cannot create directory: %s", d, strerror(errno));
+        *p = '/';
+    }
+    return CB_OK;
+}
+
+/* Train stage `k` and save its model file (atomically, by cb_model_save). */
+static CbStatus worker_train(Worker *w, int k)
+{
+    const CbStage *stage = &w->s->stages[k];
+    CB_TRY(worker_data(w));
+    CbTrainSpec spec = stage->spec;
+    CB_TRY(cb_model_spec_resolve(&spec, &w->train));
+    CbModel m;
+    CB_TRY(cb_model_train(&spec, &w->train, &w->test, &m));
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/models", w->s->dir);
+    CbStatus st = mkdir_p(dir);
+    if (st == CB_OK) {
+        pthread_mutex_lock(&h5_lock);
+        st = cb_model_save(stage->model_path, &m);
+        pthread_mutex_unlock(&h5_lock);
+    }
+    cb_model_free(&m);
+    return st;
+}
+
+/* Make stage k's model the cached one. */
+static CbStatus worker_model(Worker *w, int k)
+{
+    if (w->model_stage == k) return CB_OK;
+    if (w->model_stage >= 0) cb_model_free(&w->model);
+    w->model_stage = -1;
+    pthread_mutex_lock(&h5_lock);
+    CbStatus st = cb_model_load(w->s->stages[k].model_path, &w->model);
+    pthread_mutex_unlock(&h5_lock);
+    CB_TRY(st);
+    w->spec = w->s->stages[k].spec;
+    st = cb_model_spec_resolve(&w->spec, &w->train);
+    if (st != CB_OK) {
+        cb_model_free(&w->model);
+        return st;
+    }
+    w->model_stage = k;
+    return CB_OK;
+}
+
+/* Run task i: data -> model -> cb_task_run -> record. Never fails: a failure is
+ * a failed record carrying cb_err_msg(). */
+static void worker_task(Worker *w, int i, CbRecord *rec)
+{
+    const CbTask *t = &w->s->tasks[i];
+    memset(rec, 0, sizeof *rec);
+    rec->task = i;
+    snprintf(rec->key, sizeof rec->key, "%s", t->key_hex);
+    rec->worker = w->rank;
+    rec->t_start = cb_results_now();
+    cb_err_clear();
+    CbStatus st = CB_OK;
+    if (t->stage >= 0) {
+        st = worker_data(w);
+        if (st == CB_OK) st = worker_model(w, t->stage);
+    }
+    CbTaskCtx ctx = {
+        .seed = w->s->seed,
+        .key = t->key,
+        .method = t->method->name,
+        .params = &t->params,
+        .train = t->stage >= 0 ? &w->train : NULL,
+        .test = t->stage >= 0 ? &w->test : NULL,
+        .model = t->stage >= 0 ? &w->model : NULL,
+        .train_config = t->stage >= 0 ? &w->spec.train : NULL,
+        .measure = &w->s->measure,
+        .quiet = 1,
+    };
+    snprintf(ctx.key_hex, sizeof ctx.key_hex, "%s", t->key_hex);
+    if (st == CB_OK) {
+        st = cb_task_run(&ctx, &rec->res);
+    } else {
+        cb_result_init(&rec->res, 0);
+    }
+    rec->t_end = cb_results_now();
+    if (st != CB_OK) {
+        rec->failed = 1;
+        snprintf(rec->reason, sizeof rec->reason, "%s", cb_err_msg()[0] ? cb_err_msg() : cb_err_name(st));
+    }
+}
+
+/* Do item; returns the packed reply and its tag. */
+static unsigned char *worker_do(Worker *w, int item, size_t *len, int *tag)
+{
+    if (item >= 0) {
+        CbRecord rec;
+        worker_task(w, item, &rec);
+        unsigned char *buf = cb_record_pack(&rec, len);
+        cb_record_free(&rec);
+        *tag = TAG_RESULT;
+        return buf;
+    }
+    int k = -(item + 1);
+    cb_err_clear();
+    CbStatus st = worker_train(w, k);
+    const char *why = st == CB_OK ? "" : cb_err_msg()[0] ? cb_err_msg() : cb_err_name(st);
+    size_t n = strlen(why);
+    unsigned char *buf = cb_malloc(8 + n);
+    int32_t hdr[2] = {k, st == CB_OK};
+    memcpy(buf, hdr, 8);
+    memcpy(buf + 8, why, n);
+    *len = 8 + n;
+    *tag = TAG_STAGE;
+    return buf;
+}
+
+CbStatus cb_farm_replay(const CbSweep *s, int task, CbRecord *rec)
+{
+    Worker w;
+    worker_init(&w, s, 0);
+    const CbTask *t = &s->tasks[task];
+    CbStatus st = CB_OK;
+    if (t->stage >= 0 && access(s->stages[t->stage].model_path, R_OK) != 0) {
+        fprintf(stderr, "cbound: training stage %s (its model file %s is missing)\n", s->stages[t->stage].key_hex,
+                s->stages[t->stage].model_path);
+        st = worker_train(&w, t->stage);
+    }
+    if (st == CB_OK) worker_task(&w, task, rec);
+    worker_free(&w);
+    return st;
+}
+
+/* ------------------------------------------------------------------ local worker thread */
+
+typedef struct {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int item, has_item, quit;
+    unsigned char *out;
+    size_t out_len;
+    int out_tag, has_out;
+    Worker w;
+} Local;
+
+static void *local_main(void *arg)
+{
+    Local *L = arg;
+    /* Signals go to the manager thread. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    for (;;) {
+        pthread_mutex_lock(&L->mu);
+        while (!L->has_item && !L->quit) pthread_cond_wait(&L->cv, &L->mu);
+        if (L->quit) {
+            pthread_mutex_unlock(&L->mu);
+            break;
+        }
+        int item = L->item;
+        L->has_item = 0;
+        pthread_mutex_unlock(&L->mu);
+        size_t len;
+        int tag;
+        unsigned char *out = worker_do(&L->w, item, &len, &tag);
+        pthread_mutex_lock(&L->mu);
+        L->out = out;
+        L->out_len = len;
+        L->out_tag = tag;
+        L->has_out = 1;
+        pthread_mutex_unlock(&L->mu);
+    }
+    worker_free(&L->w);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ remote worker */
+
+static int worker_loop(const CbSweep *s, MPI_Comm comm, int rank)
+{
+    Worker w;
+    worker_init(&w, s, rank);
+    int rc = 0;
+    if (MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, comm) != MPI_SUCCESS) rc = 1;
+    while (rc == 0) {
+        int item = 0, flag = 0;
+        MPI_Request rq;
+        MPI_Status status;
+        if (MPI_Irecv(&item, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS) {
+            rc = 1;
+            break;
+        }
+        for (int k = 0; !flag; ++k) {
+            if (MPI_Test(&rq, &flag, &status) != MPI_SUCCESS) {
+                rc = 1;
+                break;
+            }
+            if (!flag) backoff(k);
+        }
+        if (rc || status.MPI_TAG == TAG_STOP) break;
+        size_t len;
+        int tag;
+        unsigned char *out = worker_do(&w, item, &len, &tag);
+        if (MPI_Send(out, (int)len, MPI_BYTE, 0, tag, comm) != MPI_SUCCESS) rc = 1;
+        free(out);
+    }
+    if (rc) fprintf(stderr, "cbound[rank %d]: lost contact with the manager (rank 0); stopping\n", rank);
+    worker_free(&w);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ manager */
+
+enum { S_NONE = 0, S_QUEUED, S_TRAINING, S_READY, S_FAILED };
+enum { T_PENDING = 0, T_RUNNING, T_DONE };
+
+typedef struct {
+    const CbSweep *s;
+    CbResults *r;
+    const CbFarmOpts *o;
+    MPI_Comm comm;
+    int size;
+    char *task_state;   /* (n_tasks) */
+    char *stage_state;  /* (n_stages) */
+    int *stage_queue, n_stage_queue, stage_head;
+    int *ready, n_ready, ready_head;
+    int **stage_tasks, *stage_ntasks; /* pending tasks per stage, cost order */
+    int *waiting;       /* (size) remote rank waits for a reply */
+    int *stopped;       /* (size) remote rank was sent STOP */
+    int *holds;         /* (size) item a rank (or the local thread, rank 0) is running, or INT_MIN */
+    int n_running, n_pending;
+    int done_this_run, failed_this_run;
+    double t0, last_progress, last_flush;
+    Local *local;
+    int local_busy;
+} Manager;
+
+#define NO_ITEM (-2147483647 - 1)
+
+static const CbSweep *sort_sweep; /* qsort context: cost order, then expansion order */
+static int cmp_task_cost(const void *a, const void *b)
+{
+    const CbTask *x = &sort_sweep->tasks[*(const int *)a], *y = &sort_sweep->tasks[*(const int *)b];
+    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
+    return x->index - y->index;
+}
+static int cmp_stage_cost(const void *a, const void *b)
+{
+    const CbStage *x = &sort_sweep->stages[*(const int *)a], *y = &sort_sweep->stages[*(const int *)b];
+    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+static void push_ready(Manager *m, const int *tasks, int n)
+{
+    for (int i = 0; i < n; ++i) m->ready[m->n_ready++] = tasks[i];
+}
+
+static CbStatus manager_init(Manager *m)
+{
+    const CbSweep *s = m->s;
+    m->task_state = cb_calloc((size_t)s->n_tasks + 1, 1);
+    m->stage_state = cb_calloc((size_t)s->n_stages + 1, 1);
+    m->stage_queue = cb_calloc((size_t)s->n_stages + 1, sizeof(int));
+    m->ready = cb_calloc((size_t)s->n_tasks + 1, sizeof(int));
+    m->stage_tasks = cb_calloc((size_t)s->n_stages + 1, sizeof(int *));
+    m->stage_ntasks = cb_calloc((size_t)s->n_stages + 1, sizeof(int));
+    m->waiting = cb_calloc((size_t)m->size, sizeof(int));
+    m->stopped = cb_calloc((size_t)m->size, sizeof(int));
+    m->holds = cb_calloc((size_t)m->size, sizeof(int));
+    for (int i = 0; i < m->size; ++i) m->holds[i] = NO_ITEM;
+    int *order = cb_malloc(((size_t)s->n_tasks + 1) * sizeof *order), n = 0;
+    for (int i = 0; i < s->n_tasks; ++i) {
+        if (m->r->done[i]) {
+            m->task_state[i] = T_DONE;
+            continue;
+        }
+        order[n++] = i;
+    }
+    m->n_pending = n;
+    sort_sweep = s;
+    qsort(order, (size_t)n, sizeof *order, cmp_task_cost);
+    for (int j = 0; j < n; ++j) {
+        const CbTask *t = &s->tasks[order[j]];
+        if (t->stage < 0) {
+            m->ready[m->n_ready++] = order[j];
+            continue;
+        }
+        int k = t->stage;
+        m->stage_tasks[k] = cb_realloc(m->stage_tasks[k], (size_t)(m->stage_ntasks[k] + 1) * sizeof(int));
+        m->stage_tasks[k][m->stage_ntasks[k]++] = order[j];
+    }
+    free(order);
+    /* Stages: needed ones are ready if their model file loads, else queued. */
+    for (int k = 0; k < s->n_stages; ++k) {
+        if (!m->stage_ntasks[k]) continue;
+        CbModel probe;
+        if (access(s->stages[k].model_path, R_OK) == 0) {
+            cb_err_clear();
+            if (cb_model_load(s->stages[k].model_path, &probe) == CB_OK) {
+                cb_model_free(&probe);
+                m->stage_state[k] = S_READY;
+                push_ready(m, m->stage_tasks[k], m->stage_ntasks[k]);
+                continue;
+            }
+            fprintf(stderr, "cbound: note: retraining stage %s: %s\n", s->stages[k].key_hex, cb_err_msg());
+        }
+        m->stage_state[k] = S_QUEUED;
+        m->stage_queue[m->n_stage_queue++] = k;
+    }
+    qsort(m->stage_queue, (size_t)m->n_stage_queue, sizeof(int), cmp_stage_cost);
+    return CB_OK;
+}
+
+static void manager_free(Manager *m)
+{
+    for (int k = 0; k < m->s->n_stages; ++k) free(m->stage_tasks[k]);
+    free(m->stage_tasks);
+    free(m->stage_ntasks);
+    free(m->task_state);
+    free(m->stage_state);
+    free(m->stage_queue);
+    free(m->ready);
+    free(m->waiting);
+    free(m->stopped);
+    free(m->holds);
+}
+
+/* Next item to hand out, or NO_ITEM. */
+static int next_item(Manager *m)
+{
+    if (m->stage_head < m->n_stage_queue) {
+        int k = m->stage_queue[m->stage_head++];
+        m->stage_state[k] = S_TRAINING;
+        return -(k + 1);
+    }
+    if (m->ready_head < m->n_ready) {
+        int i = m->ready[m->ready_head++];
+        m->task_state[i] = T_RUNNING;
+        return i;
+    }
+    return NO_ITEM;
+}
+
+static CbStatus record_done(Manager *m, const unsigned char *buf, size_t len)
+{
+    int task;
+    CB_TRY(cb_results_add(m->r, buf, len, &task));
+    if (m->task_state[task] != T_DONE) {
+        m->task_state[task] = T_DONE;
+        --m->n_pending;
+        ++m->done_this_run;
+        m->failed_this_run += m->r->done[task]->failed != 0;
+    }
+    return CB_OK;
+}
+
+static CbStatus stage_done(Manager *m, const unsigned char *buf, size_t len, int rank)
+{
+    int32_t hdr[2];
+    memcpy(hdr, buf, 8);
+    int k = hdr[0];
+    if (k < 0 || k >= m->s->n_stages) return CB_ERR(CB_EMPI, "rank %d reported an unknown stage %d", rank, k);
+    if (hdr[1]) {
+        m->stage_state[k] = S_READY;
+        push_ready(m, m->stage_tasks[k], m->stage_ntasks[k]);
+        return CB_OK;
+    }
+    /* Training failed: every pending task of the stage becomes a failed row. */
+    m->stage_state[k] = S_FAILED;
+    char why[256];
+    snprintf(why, sizeof why, "training stage %s failed: %.*s", m->s->stages[k].key_hex, (int)(len - 8 < 200 ? len - 8 : 200),
+             (const char *)buf + 8);
+    if (!m->o->quiet) fprintf(stderr, "cbound: %s\n", why);
+    double now = cb_results_now();
+    for (int j = 0; j < m->stage_ntasks[k]; ++j) {
+        int i = m->stage_tasks[k][j];
+        CbRecord rec;
+        memset(&rec, 0, sizeof rec);
+        rec.task = i;
+        snprintf(rec.key, sizeof rec.key, "%s", m->s->tasks[i].key_hex);
+        rec.failed = 1;
+        rec.worker = rank;
+        rec.t_start = rec.t_end = now;
+        snprintf(rec.reason, sizeof rec.reason, "%s", why);
+        cb_result_init(&rec.res, 0);
+        size_t n;
+        unsigned char *p = cb_record_pack(&rec, &n);
+        cb_record_free(&rec);
+        CbStatus st = record_done(m, p, n);
+        free(p);
+        CB_TRY(st);
+    }
+    return CB_OK;
+}
+
+static CbStatus handle(Manager *m, int rank, int tag, const unsigned char *buf, size_t len)
+{
+    if (tag == TAG_READY) return CB_OK;
+    if (m->holds[rank] != NO_ITEM) {
+        m->holds[rank] = NO_ITEM;
+        --m->n_running;
+    }
+    if (tag == TAG_RESULT) return record_done(m, buf, len);
+    if (tag == TAG_STAGE) return stage_done(m, buf, len, rank);
+    return CB_ERR(CB_EMPI, "rank %d sent a message with unknown tag %d", rank, tag);
+}
+
+static void fmt_duration(double s, char *buf, size_t len)
+{
+    if (!isfinite(s) || s < 0) snprintf(buf, len, "?");
+    else if (s < 120) snprintf(buf, len, "%.0fs", s);
+    else if (s < 7200) snprintf(buf, len, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
+    else snprintf(buf, len, "%.0fh%02.0fm", floor(s / 3600), fmod(floor(s / 60), 60));
+}
+
+static void progress(Manager *m, double now)
+{
+    const CbSweep *s = m->s;
+    int stages_total = 0, stages_ready = 0;
+    for (int k = 0; k < s->n_stages; ++k) {
+        stages_total += m->stage_state[k] != S_NONE;
+        stages_ready += m->stage_state[k] == S_READY || m->stage_state[k] == S_FAILED;
+    }
+    double el = now - m->t0, rate = el > 0 ? m->done_this_run / el : 0;
+    char eta[32], elapsed[32];
+    fmt_duration(rate > 0 ? m->n_pending / rate : NAN, eta, sizeof eta);
+    fmt_duration(el, elapsed, sizeof elapsed);
+    printf("cbound: [%s] %d/%d tasks done, %d failed | models %d/%d | %d running | %.3g tasks/s | ETA %s\n", elapsed,
+           m->r->n_done, s->n_tasks, m->r->n_failed, stages_ready, stages_total, m->n_running, rate, eta);
+    fflush(stdout);
+}
+
+static CbStatus flush_h5(Manager *m)
+{
+    pthread_mutex_lock(&h5_lock);
+    CbStatus st = cb_results_sync(m->r, 1);
+    if (st == CB_OK) st = cb_results_write(m->r);
+    pthread_mutex_unlock(&h5_lock);
+    return st;
+}
+
+/* Returns 0 (done), 3 (stopped), 1 (error). */
+static int manager_loop(Manager *m)
+{
+    const CbFarmOpts *o = m->o;
+    int stopping = 0, abandoned = 0;
+    double t_stop = 0;
+    CbStatus st = CB_OK;
+    size_t cap = 1 << 16;
+    unsigned char *buf = cb_malloc(cap);
+    for (int idle = 0;; ++idle) {
+        double now = mono_now();
+        /* Signals: first one stops dispatching; a second one, or the grace
+         * period running out, abandons running items. */
+        int sig = cb_farm_stop_requested();
+        if (sig && !stopping) {
+            stopping = 1;
+            t_stop = now;
+            fprintf(stderr, "cbound: stop requested (signal): no new tasks; waiting up to %.0f s for %d running item%s\n",
+                    o->grace, m->n_running, m->n_running == 1 ? "" : "s");
+        }
+        if (stopping && m->n_running > 0 && (sig > 1 || now - t_stop > o->grace)) {
+            abandoned = m->n_running;
+            break;
+        }
+        /* Local worker's result. */
+        if (m->local) {
+            unsigned char *out = NULL;
+            size_t len = 0;
+            int tag = 0;
+            pthread_mutex_lock(&m->local->mu);
+            if (m->local->has_out) {
+                out = m->local->out;
+                len = m->local->out_len;
+                tag = m->local->out_tag;
+                m->local->has_out = 0;
+            }
+            pthread_mutex_unlock(&m->local->mu);
+            if (out) {
+                st = handle(m, 0, tag, out, len);
+                free(out);
+                m->local_busy = 0;
+                idle = 0;
+                if (st != CB_OK) break;
+            }
+        }
+        /* Messages from remote workers. */
+        int flag = 0;
+        MPI_Status ms;
+        if (m->size > 1) {
+            if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m->comm, &flag, &ms) != MPI_SUCCESS) {
+                st = CB_ERR(CB_EMPI, "MPI_Iprobe failed (a worker died?)");
+                break;
+            }
+        }
+        if (flag) {
+            int count;
+            MPI_Get_count(&ms, MPI_BYTE, &count);
+            if ((size_t)count > cap) buf = cb_realloc(buf, cap = (size_t)count);
+            if (MPI_Recv(buf, count, MPI_BYTE, ms.MPI_SOURCE, ms.MPI_TAG, m->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                st = CB_ERR(CB_EMPI, "receiving from rank %d failed (did it die?)", ms.MPI_SOURCE);
+                break;
+            }
+            st = handle(m, ms.MPI_SOURCE, ms.MPI_TAG, buf, (size_t)count);
+            if (st != CB_OK) break;
+            m->waiting[ms.MPI_SOURCE] = 1;
+            idle = 0;
+        }
+        /* Hand out work (or STOP). */
+        for (int rank = 1; rank < m->size; ++rank) {
+            if (!m->waiting[rank]) continue;
+            int item = stopping ? NO_ITEM : next_item(m);
+            if (item != NO_ITEM) {
+                if (MPI_Send(&item, 1, MPI_INT, rank, TAG_WORK, m->comm) != MPI_SUCCESS) {
+                    st = CB_ERR(CB_EMPI, "sending work to rank %d failed", rank);
+                    break;
+                }
+                m->holds[rank] = item;
+                ++m->n_running;
+                m->waiting[rank] = 0;
+            } else if (stopping || (m->n_pending == 0 && m->n_running == 0)) {
+                int none = 0;
+                MPI_Send(&none, 1, MPI_INT, rank, TAG_STOP, m->comm);
+                m->waiting[rank] = 0;
+                m->stopped[rank] = 1;
+            }
+        }
+        if (st != CB_OK) break;
+        if (m->local && !m->local_busy && !stopping) {
+            int item = next_item(m);
+            if (item != NO_ITEM) {
+                pthread_mutex_lock(&m->local->mu);
+                m->local->item = item;
+                m->local->has_item = 1;
+                pthread_cond_signal(&m->local->cv);
+                pthread_mutex_unlock(&m->local->mu);
+                m->local_busy = 1;
+                m->holds[0] = item;
+                ++m->n_running;
+            }
+        }
+        /* Finished? */
+        int remote_left = 0;
+        for (int rank = 1; rank < m->size; ++rank) remote_left += !m->stopped[rank];
+        if ((m->n_pending == 0 || stopping) && m->n_running == 0 && remote_left == 0) break;
+        if (m->n_running == 0 && m->n_pending > 0 && !stopping && m->stage_head == m->n_stage_queue &&
+            m->ready_head == m->n_ready) {
+            st = CB_ERR(CB_EINVAL, "internal error: %d tasks are pending but none can run", m->n_pending);
+            break;
+        }
+        /* Periodic: journal sync, .h5 rebuild, progress. */
+        if (now - m->last_flush > o->flush_every) {
+            st = flush_h5(m);
+            m->last_flush = now;
+            if (st != CB_OK) break;
+        }
+        if (!o->quiet && now - m->last_progress > o->progress_every) {
+            progress(m, now);
+            m->last_progress = now;
+        }
+        backoff(idle);
+    }
+    free(buf);
+    if (st != CB_OK) {
+        cb_err_report("cbound");
+        CbStatus st2 = flush_h5(m);
+        if (st2 == CB_OK)
+            fprintf(stderr, "cbound: %d finished tasks are saved in %s; resume with `cbound run --resume %s`\n",
+                    m->r->n_done, m->r->journal_path, m->s->file);
+        return 1;
+    }
+    CbStatus fs = flush_h5(m);
+    if (fs != CB_OK) {
+        cb_err_report("cbound");
+        return 1;
+    }
+    if (!o->quiet) progress(m, mono_now());
+    if (stopping) {
+        char ab[64] = "";
+        if (abandoned) snprintf(ab, sizeof ab, " (%d running item%s abandoned)", abandoned, abandoned == 1 ? "" : "s");
+        fprintf(stderr,
+                "cbound: stopped by a signal with %d of %d tasks done%s.\n"
+                "cbound: results so far: %s (journal %s)\n"
+                "cbound: to continue:  cbound run --resume %s\n",
+                m->r->n_done, m->s->n_tasks, ab, m->s->output, m->r->journal_path, m->s->file);
+        return abandoned ? -3 : 3;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ entry */
+
+int cb_farm_run(const CbSweep *s, CbResults *r, const CbFarmOpts *o, MPI_Comm comm)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps in the polling loops */
+    if (rank != 0) return worker_loop(s, comm, rank);
+
+    Manager m;
+    memset(&m, 0, sizeof m);
+    m.s = s;
+    m.r = r;
+    m.o = o;
+    m.comm = comm;
+    m.size = size;
+    m.t0 = m.last_progress = m.last_flush = mono_now();
+    manager_init(&m);
+    Local local;
+    if (o->local_worker || size == 1) {
+        memset(&local, 0, sizeof local);
+        pthread_mutex_init(&local.mu, NULL);
+        pthread_cond_init(&local.cv, NULL);
+        worker_init(&local.w, s, 0);
+        if (pthread_create(&local.th, NULL, local_main, &local) != 0) {
+            fprintf(stderr, "cbound: cannot start the local worker thread\n");
+            manager_free(&m);
+            return 1;
+        }
+        m.local = &local;
+    }
+    if (!o->quiet) {
+        int queued = m.n_stage_queue;
+        printf("cbound: %s: %d tasks (%d done before), %d model%s to train, %d rank%s%s\n", s->name, s->n_tasks,
+               r->n_reloaded, queued, queued == 1 ? "" : "s", size, size == 1 ? "" : "s",
+               m.local ? " (rank 0 manages and works)" : " (rank 0 manages)");
+        fflush(stdout);
+    }
+    int rc = manager_loop(&m);
+    if (rc == -3 || rc == 1) {
+        /* Items still running: they cannot be interrupted safely; the file is
+         * written, so end the job (MPI_Abort ends every rank). */
+        if (rc == -3 || m.n_running > 0) {
+            fflush(stdout);
+            fflush(stderr);
+            MPI_Abort(comm, rc == -3 ? 3 : 1);
+        }
+    }
+    if (m.local) {
+        pthread_mutex_lock(&local.mu);
+        local.quit = 1;
+        pthread_cond_signal(&local.cv);
+        pthread_mutex_unlock(&local.mu);
+        pthread_join(local.th, NULL);
+        pthread_mutex_destroy(&local.mu);
+        pthread_cond_destroy(&local.cv);
+    }
+    /* On error, remote workers may still wait for work: end them. */
+    if (rc == 1 && size > 1) {
+        fflush(stderr);
+        MPI_Abort(comm, 1);
+    }
+    manager_free(&m);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/*
+ * task — cb_task_run, the life of one task, top to bottom:
+ *     model (the stage's trained model, given) -> compress (the method, on a
+ *     clone) -> check -> evaluate -> count -> measure -> bounds -> record
+ * The caller (src/farm.c, or `cbound task`) supplies the data and the loaded
+ * model in the context and turns a failing status into a "failed" row with
+ * cb_err_msg() as the reason; nothing here exits or prints.
+ * Original-model metrics come from the model file (cb_model_train evaluated
+ * them on the same data), so every task of a stage reports the same values.
+ */
+#include "cbound/task.h"
+#include "cbound/err.h"
+#include "cbound/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Per-layer counts of the compressed weights Wc against the original W. */
+static void count_layers(const CbMlp *orig, const CbMlp *comp, CbResult *res, size_t *nnz_before, size_t *nnz_after)
+{
+    *nnz_before = *nnz_after = 0;
+    for (int l = 0; l < orig->depth; ++l) {
+        size_t rows = orig->widths[l + 1], cols = orig->widths[l];
+        const float *W = orig->W[l], *Wc = comp->W[l];
+        size_t before = 0, after = 0, max_row = 0;
+        size_t *col_count = cb_calloc(cols, sizeof *col_count);
+        double fro_w = 0, fro_d = 0;
+        for (size_t i = 0; i < rows; ++i) {
+            size_t in_row = 0;
+            for (size_t j = 0; j < cols; ++j) {
+                double w = W[i * cols + j], wc = Wc[i * cols + j];
+                before += w != 0;
+                if (wc != 0) {
+                    ++after;
+                    ++in_row;
+                    ++col_count[j];
+                }
+                fro_w += w * w;
+                fro_d += (w - wc) * (w - wc);
+            }
+            if (in_row > max_row) max_row = in_row;
+        }
+        size_t max_col = 0;
+        for (size_t j = 0; j < cols; ++j)
+            if (col_count[j] > max_col) max_col = col_count[j];
+        free(col_count);
+        CbLayerRow *L = &res->layers[l];
+        L->layer = l;
+        L->d_out = (int32_t)rows;
+        L->d_in = (int32_t)cols;
+        L->v[CB_L_nnz] = (double)after;
+        L->v[CB_L_kept_fraction] = before ? (double)after / (double)before : NAN;
+        L->v[CB_L_max_nnz_row] = (double)max_row;
+        L->v[CB_L_max_nnz_col] = (double)max_col;
+        L->v[CB_L_fro_W] = sqrt(fro_w);
+        L->v[CB_L_fro_delta] = sqrt(fro_d);
+        *nnz_before += before;
+        *nnz_after += after;
+    }
+}
+
+CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
+{
+    const CbMethod *m = cb_method_find(ctx->method);
+    if (!m) return CB_ERR(CB_EINVAL, "task %s: unknown method '%s'", ctx->key_hex, ctx->method);
+
+    /* Standalone methods (no trained model): the method fills the row itself. */
+    if (m->standalone) {
+        cb_result_init(res, 0);
+        double t0 = mono_now();
+        CbStatus st = m->standalone(ctx, res);
+        res->task[CB_T_compress_s] = mono_now() - t0;
+        return st;
+    }
+    if (!ctx->model || !ctx->train || !ctx->test || !ctx->train_config)
+        return CB_ERR(CB_EINVAL, "task %s: method %s needs a trained model and data", ctx->key_hex, m->name);
+
+    /* 1. The original model and its metrics (measured when it was trained). */
+    const CbMlp *orig = ctx->model->mlp;
+    cb_result_init(res, orig->depth);
+    res->task[CB_T_orig_train_loss] = ctx->model->metrics.train_loss;
+    res->task[CB_T_orig_train_acc] = ctx->model->metrics.train_acc;
+    res->task[CB_T_orig_test_loss] = ctx->model->metrics.test_loss;
+    res->task[CB_T_orig_test_acc] = ctx->model->metrics.test_acc;
+
+    /* 2. Compress a clone in place. */
+    CbMlp *comp = cb_mlp_clone(orig);
+    double t0 = mono_now();
+    CbStatus st = m->compress(ctx, comp, res);
+    res->task[CB_T_compress_s] = mono_now() - t0;
+    if (st == CB_OK) st = cb_mlp_check_finite(comp, "the compressed model");
+
+    /* 3. Evaluate the compressed model on the same data. */
+    double t1 = mono_now();
+    CbLoss loss = ctx->train_config->loss;
+    if (st == CB_OK)
+        st = cb_train_eval(comp, loss, ctx->train, &res->task[CB_T_train_loss], &res->task[CB_T_train_acc], NULL);
+    if (st == CB_OK)
+        st = cb_train_eval(comp, loss, ctx->test, &res->task[CB_T_test_loss], &res->task[CB_T_test_acc], NULL);
+    if (st == CB_OK && !(isfinite(res->task[CB_T_train_loss]) && isfinite(res->task[CB_T_test_loss])))
+        st = CB_ERR(CB_ENUMERIC, "task %s: the compressed model's loss is not finite (train %g, test %g)",
+                    ctx->key_hex, res->task[CB_T_train_loss], res->task[CB_T_test_loss]);
+    if (st == CB_OK && loss == CB_LOSS_CROSS_ENTROPY)
+        res->task[CB_T_gen_error] = (1 - res->task[CB_T_test_acc]) - (1 - res->task[CB_T_train_acc]);
+
+    /* 4. Count what the compression kept. */
+    if (st == CB_OK) {
+        size_t before, after;
+        count_layers(orig, comp, res, &before, &after);
+        res->task[CB_T_nnz] = (double)after;
+        res->task[CB_T_kept_fraction] = before ? (double)after / (double)before : NAN;
+        res->task[CB_T_sparsity] = 1 - res->task[CB_T_kept_fraction];
+    }
+
+    /* 5. Measure (norms, Latala brackets, j_r/j_c, margins, sketches: issue 5/6,
+     *    according to ctx->measure) and 6. bounds — the measurement modules'
+     *    calls go here, filling res->layers, res->task and res->bounds. */
+
+    res->task[CB_T_measure_s] = mono_now() - t1;
+    cb_mlp_free(comp);
+    return st;
+}
