@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""cbound report — turn a cbound results file into the papers' figures and tables.
+
+Usage: report.py RESULTS.h5 [--out DIR] [--quiet]
+
+Reads the flat tables of a cbound results file (tasks, layers, bounds, series;
+schema "cbound-results") and the model files of its run directory, and writes
+PNG figures and a markdown file `report.md` into DIR (default: the run
+directory next to the results file, `<results without .h5>/report/`). Every
+figure and table is produced only when the tasks it needs are present; what is
+missing is listed at the end of report.md, so the report works on partial files
+(a sweep still running or interrupted).
+
+Figures and tables (the paper each reproduces):
+  004 Fig. 2   pruning error vs d: measured max ||x^L - x^L||_2 next to the
+               Lemma 4.1/C.5 (kappa = 1) and Lemma D.3 bounds        fig_004_fig2_error.png
+  004 Fig. 4   measured max(j_r, j_c) vs Lemma 5.1's bound            fig_004_fig4_sparsity.png
+  004 Tab 1-3  generalization bounds (log10) next to the true
+               generalization error, per width                        report.md
+  000 Fig. 1   normalized compression error vs width                  fig_000_fig1_width.png
+  002 Fig. 2-4 ETF objective, distance to ETF, spread of starts       fig_002_*.png
+  003          pre-activation error / accuracy vs rank                fig_003_rank.png
+  004 Fig 1,6  weight histograms against the fitted Gaussian          fig_004_fig1_weights.png
+"""
+import argparse
+import glob
+import math
+import os
+import sys
+
+import numpy as np
+
+try:
+    import h5py
+    import pandas as pd
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:  # pragma: no cover - environment problem
+    sys.exit("cbound report: missing Python package (%s)\n  hint: apt-get install python3-h5py "
+             "python3-pandas python3-matplotlib python3-numpy" % e)
+
+LN10 = math.log(10.0)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_table(f, name):
+    """One table as a DataFrame with byte strings decoded; None when absent or empty."""
+    if name not in f:
+        return None
+    arr = f[name][:]
+    if arr.size == 0:
+        return None
+    df = pd.DataFrame(arr)
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda b: b.decode("utf-8", "replace").rstrip("\0") if isinstance(b, bytes) else b)
+    return df
+
+
+def parse_params(text):
+    """'d=0.5;variant=code' -> {'d': 0.5, 'variant': 'code'} (numbers parsed)."""
+    out = {}
+    for item in filter(None, (text or "").split(";")):
+        k, _, v = item.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+class Report:
+    def __init__(self, path, outdir, quiet):
+        self.path = path
+        self.outdir = outdir
+        self.quiet = quiet
+        self.md = []          # markdown lines
+        self.missing = []     # what could not be produced and why
+        self.figures = []
+        with h5py.File(path, "r") as f:
+            self.attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            self.tasks = load_table(f, "tasks")
+            self.layers = load_table(f, "layers")
+            self.bounds = load_table(f, "bounds")
+            self.series = load_table(f, "series")
+        if self.tasks is not None:
+            params = self.tasks["params"].map(parse_params)
+            self.tasks["p"] = params
+        self.rundir = os.path.splitext(path)[0]
+
+    # -------------------------------------------------------------- helpers
+
+    def say(self, line=""):
+        self.md.append(line)
+
+    def savefig(self, fig, name, caption):
+        p = os.path.join(self.outdir, name)
+        fig.savefig(p, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        self.figures.append(name)
+        self.say("![%s](%s)" % (caption, name))
+        self.say("")
+        self.say("*%s*" % caption)
+        self.say("")
+
+    def table(self, df, floatfmt="%.4g"):
+        """DataFrame -> markdown table lines."""
+        cols = [str(c) for c in df.columns]
+        self.say("| " + " | ".join(cols) + " |")
+        self.say("|" + "---|" * len(cols))
+        for _, row in df.iterrows():
+            cells = []
+            for v in row.values:
+                if isinstance(v, (float, np.floating)):
+                    cells.append("n/a" if not np.isfinite(v) else floatfmt % v)
+                else:
+                    cells.append(str(v))
+            self.say("| " + " | ".join(cells) + " |")
+        self.say("")
+
+    def ok_tasks(self, method=None):
+        if self.tasks is None:
+            return None
+        t = self.tasks[self.tasks["status"] == "ok"]
+        if method is not None:
+            t = t[t["method"] == method]
+        return t if len(t) else None
+
+    # -------------------------------------------------------------- sections
+
+    def summary(self):
+        self.say("# cbound report: %s" % os.path.basename(self.path))
+        self.say("")
+        a = self.attrs
+        for k in ("sweep_name", "cbound_version", "cbound_git_rev", "start_time", "end_time", "mpi_size", "complete"):
+            if k in a:
+                self.say("- %s: %s" % (k, a[k]))
+        if self.tasks is None:
+            self.say("- no finished tasks yet")
+            self.missing.append("the tasks table is empty: nothing has finished yet")
+            return
+        t = self.tasks
+        n_ok = int((t["status"] == "ok").sum())
+        n_fail = int((t["status"] != "ok").sum())
+        total = a.get("n_tasks")
+        self.say("- tasks finished: %d ok, %d failed%s" % (n_ok, n_fail,
+                 "" if total is None else " of %d in the sweep" % int(total)))
+        if total is not None and n_ok + n_fail < int(total):
+            self.missing.append("%d of %d tasks have not finished (partial file): figures show what exists"
+                                % (int(total) - n_ok - n_fail, int(total)))
+        self.say("")
+        g = t.groupby(["method", "width", "status"]).size().reset_index(name="tasks")
+        self.say("## Tasks by method and width")
+        self.say("")
+        self.table(g)
+        if n_fail:
+            self.say("### Failed tasks")
+            self.say("")
+            self.table(t[t["status"] != "ok"][["key", "method", "params", "reason"]].head(20))
+
+    def fig2_error(self):
+        """004 Figure 2: measured pruning error vs d against Lemma C.5 and D.3 bounds."""
+        t = self.ok_tasks("mbp")
+        need = ["mbp_d", "out_err_max", "outbound_c5_log"]
+        if t is None or not all(c in t for c in need) or t["outbound_c5_log"].isna().all():
+            self.missing.append("004 Figure 2: needs `mbp` tasks with the output-error bounds (measure.latala)")
+            return
+        widths = sorted(t["width"].unique())
+        fig, axes = plt.subplots(1, len(widths), figsize=(5 * len(widths), 4), squeeze=False)
+        for ax, w in zip(axes[0], widths):
+            s = t[t["width"] == w].sort_values("mbp_d")
+            g = s.groupby("mbp_d")
+            d = np.array(sorted(s["mbp_d"].unique()))
+            ax.plot(d, g["out_err_max"].mean().values, "o-", label="measured max ||x^L - x^L||_2")
+            ax.plot(d, np.exp(g["outbound_c5_log"].mean().values), "s--", label="Lemma 4.1/C.5 bound (kappa=1, C=1)")
+            if "outbound_d3_log" in s and not s["outbound_d3_log"].isna().all():
+                ax.plot(d, np.exp(g["outbound_d3_log"].mean().values), "^--", label="Lemma D.3 bound (kappa_l, C=1)")
+            ax.set_yscale("log")
+            ax.set_xlabel("MBP parameter d")
+            ax.set_ylabel("output error (logit units, L2 norm)")
+            ax.set_title("width %d" % w)
+            ax.legend(fontsize=7)
+        self.say("## 004 Figure 2: pruning error vs the Lemma 4.1/C.5 and D.3 bounds")
+        self.say("")
+        self.savefig(fig, "fig_004_fig2_error.png",
+                     "Measured max over training inputs of the output error after randomized MBP, vs the "
+                     "bounds of 004 Lemma 4.1/C.5 and D.3 (Latala constant C = 1, mean over seeds).")
+
+    def fig4_sparsity(self):
+        """004 Figure 4: measured max(j_r, j_c) vs Lemma 5.1's bound, per layer."""
+        t = self.ok_tasks("mbp")
+        if t is None or self.layers is None or "j_bound" not in self.layers or self.layers["j_bound"].isna().all():
+            self.missing.append("004 Figure 4: needs `mbp` tasks with measure.sparsity (j_r, j_c, Lemma 5.1)")
+            return
+        lay = self.layers.merge(t[["key", "width", "mbp_d"]], on="key")
+        lay["j_max"] = lay[["max_nnz_row", "max_nnz_col"]].max(axis=1)
+        widths = sorted(lay["width"].unique())
+        fig, axes = plt.subplots(1, len(widths), figsize=(5 * len(widths), 4), squeeze=False)
+        for ax, w in zip(axes[0], widths):
+            s = lay[lay["width"] == w]
+            for l in sorted(s["layer"].unique()):
+                sl = s[s["layer"] == l].groupby("mbp_d")[["j_max", "j_bound"]].mean()
+                line, = ax.plot(sl.index, sl["j_max"], "o-", label="layer %d measured" % l)
+                ax.plot(sl.index, sl["j_bound"], "--", color=line.get_color(), label="layer %d Lemma 5.1" % l)
+            ax.set_xlabel("MBP parameter d")
+            ax.set_ylabel("max(j_r, j_c) (nonzeros per row/column)")
+            ax.set_yscale("log")
+            ax.set_title("width %d" % w)
+            ax.legend(fontsize=6)
+        self.say("## 004 Figure 4: distributed sparsity")
+        self.say("")
+        self.savefig(fig, "fig_004_fig4_sparsity.png",
+                     "Measured max(j_r, j_c) per layer after randomized MBP vs 004 Lemma 5.1's bound "
+                     "3 lambda max(d1, d2) chi (dashed).")
+
+    def tables_bounds(self):
+        """004 Tables 1-3: log10 of each bound per width, next to the true generalization error."""
+        if self.bounds is None or self.tasks is None:
+            self.missing.append("004 Tables 1-3: no rows in the bounds table (measure.margins off or no tasks)")
+            return
+        b = self.bounds.merge(self.tasks[["key", "width", "seed", "method", "gen_error", "status"]], on="key")
+        b = b[b["status"] == "ok"]
+        if not len(b):
+            self.missing.append("004 Tables 1-3: bounds rows exist only for failed tasks")
+            return
+        b["bound"] = b["name"] + np.where(b["variant"] != "", " [" + b["variant"] + "]", "")
+        b["log10"] = b["log_value"] / LN10
+        # Per (width, seed, bound): the tightest over the tasks of that model (the recipe picks the best d);
+        # then the mean over seeds.
+        per_seed = b.groupby(["width", "seed", "bound"])["log10"].min().reset_index()
+        piv = per_seed.groupby(["width", "bound"])["log10"].mean().unstack("bound")
+        gen = self.tasks[self.tasks["status"] == "ok"].groupby("width")["orig_test_acc"].count()
+        if "orig_train_acc" in self.tasks:
+            ok = self.tasks[self.tasks["status"] == "ok"]
+            ge = (ok["orig_train_acc"] - ok["orig_test_acc"]).groupby(ok["width"]).mean()
+            piv.insert(0, "true gen. error (orig)", ge)
+        del gen
+        piv = piv.reset_index()
+        self.say("## 004 Tables 1-3: generalization bounds (log10), per width")
+        self.say("")
+        self.say("Each bound column is log10 of the bound, tightest over the tasks of a model, mean over seeds; "
+                 "`true gen. error` is train accuracy - test accuracy of the original model (linear scale). "
+                 "Constants dropped by each bound are listed in the README (Measurements and bounds).")
+        self.say("")
+        self.table(piv, "%.3f")
+        piv.to_csv(os.path.join(self.outdir, "table_004_bounds.csv"), index=False)
+
+    def fig_width_000(self):
+        """000 Figure 1: normalized compression error vs width (mean +- std over seeds)."""
+        t = self.ok_tasks()
+        if t is None or "out_err_norm" not in t or t["out_err_norm"].isna().all():
+            self.missing.append("000 Figure 1: needs compression tasks with out_err_norm")
+            return
+        t = t[~t["out_err_norm"].isna()]
+        if t["width"].nunique() < 2:
+            self.missing.append("000 Figure 1: needs at least two widths (found %d)" % t["width"].nunique())
+            return
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for (m, p), s in t.groupby(["method", "params"]):
+            g = s.groupby("width")["out_err_norm"]
+            mu, sd = g.mean(), g.std().fillna(0.0)
+            ax.errorbar(mu.index, mu.values, yerr=sd.values, marker="o", capsize=3,
+                        label="%s %s" % (m, p.replace("method=", "")))
+        ax.set_xlabel("hidden width")
+        ax.set_ylabel("normalized error E||f - f^||^2 / E||f||^2")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend(fontsize=6)
+        self.say("## 000 Figure 1: normalized compression error vs width")
+        self.say("")
+        self.savefig(fig, "fig_000_fig1_width.png",
+                     "Normalized output error of the compressed network vs hidden width "
+                     "(mean +- standard deviation over seeds), per method and setting.")
+
+    def figs_series(self):
+        """002 Figures 2-4 and 003 rank curves, and any other series, from the series table."""
+        if self.series is None:
+            self.missing.append("002 Figures 2-4 / 003 rank curves: no series rows (no twolayer/lowrank/imp tasks)")
+            return
+        s = self.series.merge(self.tasks[["key", "method", "params", "width", "seed"]], on="key", how="left")
+        for name, g in s.groupby("name"):
+            fig, ax = plt.subplots(figsize=(6, 4))
+            for key, gk in g.groupby("key"):
+                gk = gk.sort_values("i")
+                lab = "%s %s" % (gk["method"].iloc[0], gk["params"].iloc[0])
+                ax.plot(gk["x"], gk["y"], marker=".", label=lab[:60])
+            ax.set_xlabel(SERIES_AXES.get(name, ("x", "y"))[0])
+            ax.set_ylabel(SERIES_AXES.get(name, ("x", "y"))[1])
+            scale = SERIES_AXES.get(name, ("", "", "linear"))
+            if len(scale) > 2 and scale[2] == "log":
+                ax.set_yscale("log")
+            if g["key"].nunique() <= 12:
+                ax.legend(fontsize=6)
+            fname = "fig_series_%s.png" % name.replace("/", "_")
+            self.say("## Series `%s`" % name)
+            self.say("")
+            self.savefig(fig, fname, SERIES_CAPTION.get(name, "Series %s from the series table." % name))
+
+    def fig_weights(self):
+        """004 Figures 1 and 6: weight histograms of the trained models against the fitted Gaussian."""
+        models = sorted(glob.glob(os.path.join(self.rundir, "models", "*.h5")))
+        if not models:
+            self.missing.append("004 Figures 1/6: no model files under %s/models" % self.rundir)
+            return
+        shown = []
+        for p in models:
+            try:
+                with h5py.File(p, "r") as f:
+                    depth = int(f.attrs.get("depth", len(f["layers"])))
+                    Ws = [f["layers/%d/W" % l][:] for l in range(depth)]
+            except (OSError, KeyError) as e:
+                self.missing.append("004 Figures 1/6: cannot read %s (%s)" % (p, e))
+                continue
+            width = Ws[0].shape[0]
+            if width in [w for w, _ in shown]:
+                continue
+            shown.append((width, Ws))
+            if len(shown) >= 3:
+                break
+        if not shown:
+            return
+        nl = max(len(W) for _, W in shown)
+        fig, axes = plt.subplots(len(shown), nl, figsize=(3.2 * nl, 2.6 * len(shown)), squeeze=False)
+        for r, (width, Ws) in enumerate(shown):
+            for l, W in enumerate(Ws):
+                ax = axes[r][l]
+                w = W.ravel().astype(np.float64)
+                sd = w.std()
+                ax.hist(w, bins=100, density=True, alpha=0.6)
+                xs = np.linspace(w.min(), w.max(), 300)
+                ax.plot(xs, np.exp(-(xs - w.mean()) ** 2 / (2 * sd * sd)) / (sd * math.sqrt(2 * math.pi)), "r-",
+                        lw=1)
+                ax.set_title("width %d, layer %d" % (width, l), fontsize=8)
+                ax.set_xlabel("weight value", fontsize=7)
+                ax.tick_params(labelsize=6)
+            for l in range(len(Ws), nl):
+                axes[r][l].axis("off")
+        self.say("## 004 Figures 1 and 6: weight distributions")
+        self.say("")
+        self.savefig(fig, "fig_004_fig1_weights.png",
+                     "Histograms of trained weights per layer (density) with the Gaussian of the same mean and "
+                     "variance (red): 004's Assumption 3.1.")
+
+    def finish(self):
+        self.say("## What is missing")
+        self.say("")
+        if not self.missing:
+            self.say("Nothing: every figure and table could be produced.")
+        for m in self.missing:
+            self.say("- " + m)
+        self.say("")
+        with open(os.path.join(self.outdir, "report.md"), "w") as f:
+            f.write("\n".join(self.md) + "\n")
+
+
+SERIES_AXES = {
+    "imp_level_sparsity": ("IMP level", "sparsity"),
+    "imp_level_test_acc": ("IMP level", "test accuracy"),
+}
+SERIES_CAPTION = {}
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="cbound report", description=__doc__.split("\n")[0])
+    ap.add_argument("results", help="results file (.h5) written by cbound run")
+    ap.add_argument("--out", help="output directory (default: <results without .h5>/report)")
+    ap.add_argument("--quiet", action="store_true", help="do not print the tables")
+    a = ap.parse_args(argv)
+    if not os.path.exists(a.results):
+        sys.exit("cbound report: error: %s: no such file\n  hint: run `cbound run SWEEP.yaml` first" % a.results)
+    try:
+        with h5py.File(a.results, "r") as f:
+            schema = f.attrs.get("schema", b"")
+            schema = schema.decode() if isinstance(schema, bytes) else str(schema)
+    except OSError as e:
+        sys.exit("cbound report: error: %s: not an HDF5 file (%s)" % (a.results, e))
+    if schema != "cbound-results":
+        sys.exit("cbound report: error: %s: expected schema 'cbound-results', found '%s'" % (a.results, schema))
+    out = a.out or os.path.join(os.path.splitext(a.results)[0], "report")
+    os.makedirs(out, exist_ok=True)
+    r = Report(a.results, out, a.quiet)
+    r.summary()
+    if r.tasks is not None:
+        r.fig2_error()
+        r.fig4_sparsity()
+        r.tables_bounds()
+        r.fig_width_000()
+        r.figs_series()
+    r.fig_weights()
+    r.finish()
+    if not a.quiet:
+        print("\n".join(r.md))
+    print("cbound report: wrote %s/report.md and %d figure(s)" % (out, len(r.figures)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
