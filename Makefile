@@ -28,7 +28,7 @@ OPT ?= -O2 -g
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-CPPFLAGS += -Iinclude -DCB_VERSION='"$(VERSION)"' -DCB_GIT_REV='"$(GIT_REV)"' -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -DCB_VERSION='"$(VERSION)"' -DCB_GIT_REV='"$(GIT_REV)"' -DCB_SCRIPT_DIR='"$(CURDIR)/scripts"' -D_GNU_SOURCE
 CFLAGS += -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lglpk -lgsl -lopenblas -lz -lm
 LDFLAGS += $(SANFLAGS)

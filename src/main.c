@@ -25,6 +25,7 @@ static const Command commands[] = {
     {"bench-train", cb_cli_bench_train, "time MLP training on one core (used by make bench)"},
     {"run", cb_cli_run, "run a sweep (YAML) under MPI into an HDF5 results file"},
     {"task", cb_cli_task, "replay one task of a sweep and print its row"},
+    {"report", cb_cli_report, "turn a results file into the papers' figures and tables"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
