@@ -58,6 +58,12 @@ $(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# cli.o embeds the git revision: rebuild it whenever the revision changes.
+REV_STAMP := $(BUILD)/.rev-$(subst /,_,$(GIT_REV))
+$(REV_STAMP): | $(DEPS_STAMP)
+	@rm -f $(BUILD)/.rev-* && touch $@
+$(BUILD)/obj/cli.o: $(REV_STAMP)
+
 $(BUILD)/libcbound.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
