@@ -496,11 +496,14 @@ CbStatus cb_data_check(const CbDataSpec *spec)
     }
     if (!strcmp(spec->kind, "cifar10")) {
         char paths[6][1100];
-        return cifar_paths(spec, paths);
+        CB_TRY(cifar_paths(spec, paths));
+        const char *all[6] = {paths[0], paths[1], paths[2], paths[3], paths[4], paths[5]};
+        return cb_data_cifar_check(all, 6);
     }
     if (!strcmp(spec->kind, "csv")) {
-        const char *files[2] = {spec->path, spec->test_path};
-        for (int i = 0; i < 2; ++i) {
+        const char *files[3] = {spec->path, spec->test_path, ""};
+        if (cb_data_csv_target_file(spec->path, spec->target, b, sizeof b)) files[2] = b;
+        for (int i = 0; i < 3; ++i) {
             if (!files[i][0]) continue;
             gzFile f;
             CbStatus st = cb_data_gz_open(files[i], &f);

@@ -197,6 +197,15 @@ static int target_is_file(const char *target)
     return 0;
 }
 
+int cb_data_csv_target_file(const char *data_path, const char *target, char *out, size_t len)
+{
+    if (!target_is_file(target)) return 0;
+    const char *slash = strrchr(data_path, '/');
+    if (target[0] == '/' || !slash) snprintf(out, len, "%s", target);
+    else snprintf(out, len, "%.*s/%s", (int)(slash - data_path), data_path, target);
+    return 1;
+}
+
 static CbStatus target_column(const CsvTable *t, const char *target, size_t *col)
 {
     if (!target[0]) {
@@ -276,14 +285,10 @@ CbStatus cb_data_read_csv_part(const char *path, const char *target, int regress
     memset(out, 0, sizeof *out);
     CsvTable t, tt = {0};
     CB_TRY(parse_csv(path, &t));
-    int sep = target_is_file(target);
+    char tp[1100];
     size_t tcol = t.cols; /* = no target column */
     CbStatus st = CB_OK;
-    if (sep) {
-        char tp[1100];
-        const char *slash = strrchr(path, '/');
-        if (target[0] == '/' || !slash) snprintf(tp, sizeof tp, "%s", target);
-        else snprintf(tp, sizeof tp, "%.*s/%s", (int)(slash - path), path, target);
+    if (cb_data_csv_target_file(path, target, tp, sizeof tp)) {
         st = parse_csv(tp, &tt);
         if (st == CB_OK && tt.rows != t.rows) {
             st = CB_ERR(CB_EFORMAT, "%s: expected %zu target rows (one per row of %s), found %zu", tp,

@@ -193,39 +193,58 @@ CbStatus cb_data_idx_check(const char *images_path, const char *labels_path)
 
 /* ---------------------------------------------------------------- CIFAR-10 */
 
+/* Open every batch and check its size; records[b] = its record count. On failure
+ * the files opened so far stay in files[] for the caller to close. */
+static CbStatus cifar_open(const char *const *batch_paths, int n_batches, FILE **files, size_t *records,
+                           size_t *total)
+{
+    if (n_batches < 1 || n_batches > 16)
+        return CB_ERR(CB_EINVAL, "cifar10: expected 1..16 batch files, got %d", n_batches);
+    *total = 0;
+    for (int b = 0; b < n_batches; ++b) {
+        struct stat sb;
+        files[b] = fopen(batch_paths[b], "rb");
+        if (!files[b] || fstat(fileno(files[b]), &sb) != 0) {
+            CbStatus st = CB_ERR(CB_EIO, "%s: cannot open: %s", batch_paths[b], strerror(errno));
+            cb_err_hint("pass data.path = the cifar-10-batches-bin directory of "
+                        "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz");
+            return st;
+        }
+        long long size = (long long)sb.st_size;
+        if (size == 0 || size % CIFAR_RECORD != 0) {
+            CbStatus st = CB_ERR(CB_EFORMAT,
+                                 "%s: expected a size that is a non-zero multiple of %d bytes "
+                                 "(1 label + %d pixel bytes per image), found %lld bytes "
+                                 "(%lld records + %lld bytes)",
+                                 batch_paths[b], CIFAR_RECORD, CIFAR_PIXELS, size, size / CIFAR_RECORD,
+                                 size % CIFAR_RECORD);
+            cb_err_hint("is this a CIFAR-10 *binary* batch (not the Python pickle version), "
+                        "and is it complete?");
+            return st;
+        }
+        records[b] = (size_t)(size / CIFAR_RECORD);
+        *total += records[b];
+    }
+    return CB_OK;
+}
+
+CbStatus cb_data_cifar_check(const char *const *batch_paths, int n_batches)
+{
+    FILE *files[16] = {0};
+    size_t records[16], total;
+    CbStatus st = cifar_open(batch_paths, n_batches, files, records, &total);
+    for (int b = 0; b < 16; ++b)
+        if (files[b]) fclose(files[b]);
+    return st;
+}
+
 CbStatus cb_data_read_cifar10(const char *const *batch_paths, int n_batches, size_t max_n,
                               CbData *out)
 {
     memset(out, 0, sizeof *out);
-    if (n_batches < 1 || n_batches > 16)
-        return CB_ERR(CB_EINVAL, "cifar10: expected 1..16 batch files, got %d", n_batches);
     FILE *files[16] = {0};
-    size_t records[16], total = 0;
-    CbStatus st = CB_OK;
-    for (int b = 0; st == CB_OK && b < n_batches; ++b) {
-        struct stat sb;
-        files[b] = fopen(batch_paths[b], "rb");
-        if (!files[b] || fstat(fileno(files[b]), &sb) != 0) {
-            st = CB_ERR(CB_EIO, "%s: cannot open: %s", batch_paths[b], strerror(errno));
-            cb_err_hint("pass data.path = the cifar-10-batches-bin directory of "
-                        "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz");
-            break;
-        }
-        long long size = (long long)sb.st_size;
-        if (size == 0 || size % CIFAR_RECORD != 0) {
-            st = CB_ERR(CB_EFORMAT,
-                        "%s: expected a size that is a non-zero multiple of %d bytes "
-                        "(1 label + %d pixel bytes per image), found %lld bytes "
-                        "(%lld records + %lld bytes)",
-                        batch_paths[b], CIFAR_RECORD, CIFAR_PIXELS, size, size / CIFAR_RECORD,
-                        size % CIFAR_RECORD);
-            cb_err_hint("is this a CIFAR-10 *binary* batch (not the Python pickle version), "
-                        "and is it complete?");
-            break;
-        }
-        records[b] = (size_t)(size / CIFAR_RECORD);
-        total += records[b];
-    }
+    size_t records[16] = {0}, total = 0;
+    CbStatus st = cifar_open(batch_paths, n_batches, files, records, &total);
     size_t n = max_n > 0 && max_n < total ? max_n : total, i = 0;
     if (st == CB_OK) st = cb_data_alloc(out, n, CIFAR_PIXELS, CIFAR_CLASSES, 0);
     unsigned char *rec = cb_malloc(CIFAR_RECORD);
@@ -251,7 +270,7 @@ CbStatus cb_data_read_cifar10(const char *const *batch_paths, int n_batches, siz
         }
     }
     free(rec);
-    for (int b = 0; b < n_batches; ++b)
+    for (int b = 0; b < 16; ++b)
         if (files[b]) fclose(files[b]);
     if (st != CB_OK) {
         cb_data_free(out);

@@ -23,6 +23,13 @@ CbStatus cb_data_gz_slurp(const char *path, char **text, size_t *len);
 /* IDX headers only: magics, dimensions, equal counts (src/data_idx.c). */
 CbStatus cb_data_idx_check(const char *images_path, const char *labels_path);
 
+/* CIFAR-10 batches: present, readable, sizes a multiple of 3073 (src/data_idx.c). */
+CbStatus cb_data_cifar_check(const char *const *batch_paths, int n_batches);
+
+/* csv: if `target` names a separate target file, its path (relative to the data
+ * file's directory unless absolute) into out and 1; else 0 (src/data_csv.c). */
+int cb_data_csv_target_file(const char *data_path, const char *target, char *out, size_t len);
+
 /* cb_data_read_csv; partial = 1 allows classes without samples (a test file). */
 CbStatus cb_data_read_csv_part(const char *path, const char *target, int regression, int partial, CbData *out);
 

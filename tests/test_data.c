@@ -431,6 +431,12 @@ static void test_csv_files(void)
     s.test_fraction = 0.5;
     st = cb_data_check(&s);
     CHECK(is_err(st, CB_EIO, "nothere.csv: cannot open", NULL), "cb_data_check: missing csv");
+    snprintf(s.path, sizeof s.path, "%s", tpath("x.csv"));
+    snprintf(s.target, sizeof s.target, "y.txt");
+    CHECK(cb_data_check(&s) == CB_OK, "cb_data_check: csv with its target file");
+    snprintf(s.target, sizeof s.target, "no_target.csv.gz");
+    CHECK(is_err(cb_data_check(&s), CB_EIO, "no_target.csv.gz: cannot open", NULL),
+          "cb_data_check: missing target file");
 }
 
 /* ---------------------------------------------------------------- IDX files */
@@ -613,6 +619,8 @@ static void test_cifar(void)
 
     s.n_train = 0;
     write_cifar(p[2], 2, 3, -1, 100);
+    CHECK(is_err(cb_data_check(&s), CB_EFORMAT, "data_batch_3.bin: expected a size", NULL),
+          "cb_data_check checks cifar batch sizes");
     st = cb_data_load(&s, &tr, &te);
     CHECK(is_err(st, CB_EFORMAT, "data_batch_3.bin: expected a size that is a non-zero multiple of 3073",
                  "found 9119 bytes (2 records + 2973 bytes)"),
