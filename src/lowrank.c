@@ -23,10 +23,12 @@
 #include "cbound/lowrank.h"
 #include "cbound/rng.h"
 #include "cbound/scalapack.h"
+#include "cbound/task.h"
 
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -438,3 +440,233 @@ CbStatus cb_lowrank_planted(const CbLowrankPlanted *cfg, size_t ns, uint64_t see
     free(E);
     return st;
 }
+
+/* ------------------------------------------------------------------ sweep method `lowrank` */
+
+/* Every layer l of the trained MLP is replaced by a rank-r_l matrix, W_l and Ŵ_l
+ * both seen on the ORIGINAL network's inputs to layer l (the first `samples`
+ * training inputs propagated by cb_mlp_forward_d); biases are kept. Records per
+ * layer lr_rank and preact_rel_err, and (curves = 1) the rank curves of both
+ * methods as series lr_data_L<l> / lr_svd_L<l> (x = r, y = relative
+ * pre-activation error). The sweep method runs one task per rank, so it uses
+ * LAPACK (solver gram|svd); the ScaLAPACK solver is for callers that own a
+ * communicator (cb_lowrank_data with CB_LOWRANK_SCALAPACK). */
+
+typedef struct {
+    double rank, fraction;  /* exactly one is set (the other NaN)  */
+    int data_mode;          /* 1 = data, 0 = svd                   */
+    CbLowrankSolver solver;
+    size_t samples;
+    int curves;
+} LowrankOpts;
+
+static CbStatus lowrank_options(const CbParams *p, LowrankOpts *o)
+{
+    /* rank_fraction defaults to 0.5 when neither is given (the sweep loader checks
+     * one parameter at a time, so "neither" must be valid). */
+    int has_r = cb_params_has(p, "rank"), has_f = cb_params_has(p, "rank_fraction");
+    o->rank = has_r ? cb_params_num(p, "rank", NAN) : NAN;
+    o->fraction = has_r ? NAN : cb_params_num(p, "rank_fraction", 0.5);
+    if (has_r && has_f) {
+        CB_ERR(CB_EINVAL, "lowrank: both rank and rank_fraction given (expected one of them)");
+        cb_err_hint("rank: the same rank r for every layer (capped at min(d_out, d_in)); rank_fraction: "
+                    "r_l = ceil(f min(d_out, d_in))");
+        return CB_EINVAL;
+    }
+    if (has_r && !(o->rank >= 0 && o->rank == floor(o->rank) && o->rank <= 1e7))
+        return CB_ERR(CB_EINVAL, "lowrank: rank: expected an integer >= 0, found '%s'", cb_params_text(p, "rank", ""));
+    if (!has_r && !(o->fraction > 0 && o->fraction <= 1))
+        return CB_ERR(CB_EINVAL, "lowrank: rank_fraction: expected a number in (0, 1], found '%s'",
+                      cb_params_text(p, "rank_fraction", ""));
+    const char *mode = cb_params_text(p, "mode", "data"), *solver = cb_params_text(p, "solver", "gram");
+    if (!strcmp(mode, "data")) o->data_mode = 1;
+    else if (!strcmp(mode, "svd")) o->data_mode = 0;
+    else return CB_ERR(CB_EINVAL, "lowrank: mode: expected data or svd, found '%s'", mode);
+    if (!strcmp(solver, "gram")) o->solver = CB_LOWRANK_GRAM;
+    else if (!strcmp(solver, "svd")) o->solver = CB_LOWRANK_SVD;
+    else return CB_ERR(CB_EINVAL, "lowrank: solver: expected gram or svd, found '%s'", solver);
+    double ns = cb_params_num(p, "samples", 10000), cv = cb_params_num(p, "curves", 1);
+    if (!(ns >= 0 && ns == floor(ns) && ns <= 1e8))
+        return CB_ERR(CB_EINVAL, "lowrank: samples: expected an integer >= 0 (0 = all), found '%s'",
+                      cb_params_text(p, "samples", ""));
+    if (!(cv == 0 || cv == 1))
+        return CB_ERR(CB_EINVAL, "lowrank: curves: expected 0 or 1, found '%s'", cb_params_text(p, "curves", ""));
+    o->samples = (size_t)ns;
+    o->curves = (int)cv;
+    return CB_OK;
+}
+
+static CbStatus lowrank_check(const CbParams *p)
+{
+    LowrankOpts o;
+    return lowrank_options(p, &o);
+}
+
+static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
+{
+    LowrankOpts o;
+    CB_TRY(lowrank_options(ctx->params, &o));
+    const CbMlp *a = ctx->model->mlp;
+    const CbData *tr = ctx->train;
+    size_t ns = o.samples == 0 || o.samples > tr->n ? tr->n : o.samples;
+    if (ns == 0 || tr->d != a->widths[0])
+        return CB_ERR(CB_EINVAL, "lowrank: training data has %zu samples of width %zu; the model expects width %zu",
+                      tr->n, tr->d, a->widths[0]);
+    /* Inputs of every layer on the original network: acts[l] feeds layer l + 1. */
+    double *p = cb_malloc(a->n_params * sizeof *p), **acts = cb_malloc((size_t)a->depth * sizeof *acts);
+    cb_mlp_params_to_double(a, p);
+    for (int l = 0; l < a->depth; ++l) acts[l] = cb_malloc(ns * a->widths[l + 1] * sizeof *acts[l]);
+    double *outbuf = cb_malloc(ns * a->widths[a->depth] * sizeof *outbuf);
+    cb_mlp_forward_d(a, p, tr->x, ns, outbuf, acts);
+    double *x0 = cb_malloc(ns * a->widths[0] * sizeof *x0);
+    for (size_t i = 0; i < ns * a->widths[0]; ++i) x0[i] = tr->x[i];
+    CbStatus st = CB_OK;
+    double fact = 0, dense = 0;
+    for (int l = 0; l < a->depth && st == CB_OK; ++l) {
+        size_t m = a->widths[l + 1], n = a->widths[l], K = min_sz(m, n);
+        const double *W = p + a->offset_W[l], *X = l == 0 ? x0 : acts[l - 1];
+        size_t r = isnan(o.rank) ? (size_t)ceil(o.fraction * (double)K) : (size_t)o.rank;
+        if (r > K) r = K;
+        double *What = cb_malloc(m * n * sizeof *What);
+        st = o.data_mode ? cb_lowrank_data(W, m, n, X, ns, r, o.solver, MPI_COMM_SELF, What, NULL)
+                         : cb_lowrank_svd(W, m, n, r, What, NULL);
+        if (st == CB_OK) {
+            double base = 0, *Y = cb_malloc(ns * m * sizeof *Y);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n,
+                        0.0, Y, (int)m);
+            base = sqrt(fro2(Y, ns * m));
+            free(Y);
+            res->layers[l].v[CB_L_lr_rank] = (double)r;
+            res->layers[l].v[CB_L_param] = (double)r;
+            res->layers[l].v[CB_L_preact_rel_err] = cb_lowrank_preact_err(W, What, m, n, X, ns) / base;
+            for (size_t i = 0; i < m * n; ++i) out->W[l][i] = (float)What[i];
+            fact += (double)(r * (m + n));
+            dense += (double)(m * n);
+            if (o.curves) {
+                double *cd = cb_malloc((K + 1) * sizeof *cd), *cs = cb_malloc((K + 1) * sizeof *cs);
+                st = cb_lowrank_curves(W, m, n, X, ns, cd, cs);
+                char nd[32], nv[32];
+                snprintf(nd, sizeof nd, "lr_data_L%d", l);
+                snprintf(nv, sizeof nv, "lr_svd_L%d", l);
+                for (size_t k = 0; st == CB_OK && k <= K; ++k) {
+                    cb_result_add_series(res, nd, (int64_t)k, (double)k, base > 0 ? cd[k] / base : 0);
+                    cb_result_add_series(res, nv, (int64_t)k, (double)k, base > 0 ? cs[k] / base : 0);
+                }
+                free(cd);
+                free(cs);
+            }
+        }
+        free(What);
+    }
+    if (st == CB_OK) res->task[CB_T_lowrank_param_fraction] = fact / dense;
+    for (int l = 0; l < a->depth; ++l) free(acts[l]);
+    free(acts);
+    free(p);
+    free(outbuf);
+    free(x0);
+    return st;
+}
+
+static const char *const lowrank_params[] = {"rank", "rank_fraction", "mode", "solver", "samples", "curves", NULL};
+static const char *const lowrank_defaults[] = {NULL, "0.5", "data", "gram", "10000", "1", NULL};
+
+const CbMethod cb_method_lowrank = {
+    .name = "lowrank",
+    .version = 1,
+    .summary = "003: rank-r layers by truncated SVD (mode svd) or pre-activation reconstruction on training "
+               "inputs (mode data); rank or rank_fraction, solver gram|svd, samples, curves",
+    .param_names = lowrank_params,
+    .param_defaults = lowrank_defaults,
+    .check = lowrank_check,
+    .compress = lowrank_compress,
+    .standalone = NULL,
+};
+
+/* ------------------------------------------------------------------ sweep method `lowrank_planted` */
+
+/* 003's recovery experiment: series lr_planted_{nuc,rrr,ls} (x = samples ns on a
+ * geometric grid ns_min..ns_max, y = relative error ‖Ŵ − W*‖_F/‖W*‖_F averaged
+ * over `trials` independent samples). */
+
+typedef struct {
+    CbLowrankPlanted cfg;
+    size_t ns_min, ns_max, points, trials;
+} PlantedOpts;
+
+static CbStatus planted_options(const CbParams *p, PlantedOpts *o)
+{
+    const struct { const char *name; double dflt, lo, hi; } ints[] = {
+        {"m", 64, 1, 1e5}, {"n", 96, 1, 1e5}, {"r", 4, 1, 1e5}, {"iters", 300, 1, 1e7},
+        {"ns_min", 16, 1, 1e8}, {"ns_max", 4096, 1, 1e8}, {"points", 9, 1, 1000}, {"trials", 1, 1, 1000}};
+    double v[8];
+    for (int i = 0; i < 8; ++i) {
+        v[i] = cb_params_num(p, ints[i].name, ints[i].dflt);
+        if (!(v[i] >= ints[i].lo && v[i] <= ints[i].hi && v[i] == floor(v[i])))
+            return CB_ERR(CB_EINVAL, "lowrank_planted: %s: expected an integer in [%g, %g], found '%s'", ints[i].name,
+                          ints[i].lo, ints[i].hi, cb_params_text(p, ints[i].name, ""));
+    }
+    o->cfg.m = (size_t)v[0];
+    o->cfg.n = (size_t)v[1];
+    o->cfg.r = (size_t)v[2];
+    o->cfg.iters = (long)v[3];
+    o->ns_min = (size_t)v[4];
+    o->ns_max = (size_t)v[5];
+    o->points = (size_t)v[6];
+    o->trials = (size_t)v[7];
+    o->cfg.noise = cb_params_num(p, "noise", 0.1);
+    o->cfg.lambda = cb_params_num(p, "lambda", 2.0);
+    if (o->cfg.r > min_sz(o->cfg.m, o->cfg.n))
+        return CB_ERR(CB_EINVAL, "lowrank_planted: r = %zu exceeds min(m, n) = %zu", o->cfg.r, min_sz(o->cfg.m, o->cfg.n));
+    if (o->ns_min > o->ns_max)
+        return CB_ERR(CB_EINVAL, "lowrank_planted: ns_min = %zu > ns_max = %zu", o->ns_min, o->ns_max);
+    if (!(o->cfg.noise >= 0 && isfinite(o->cfg.noise)) || !(o->cfg.lambda >= 0 && isfinite(o->cfg.lambda)))
+        return CB_ERR(CB_EINVAL, "lowrank_planted: noise and lambda: expected numbers >= 0, found '%s', '%s'",
+                      cb_params_text(p, "noise", "0.1"), cb_params_text(p, "lambda", "2"));
+    return CB_OK;
+}
+
+static CbStatus planted_check(const CbParams *p)
+{
+    PlantedOpts o;
+    return planted_options(p, &o);
+}
+
+static CbStatus planted_run(const CbTaskCtx *ctx, CbResult *res)
+{
+    PlantedOpts o;
+    CB_TRY(planted_options(ctx->params, &o));
+    const char *names[3] = {"lr_planted_nuc", "lr_planted_rrr", "lr_planted_ls"};
+    size_t prev = 0;
+    int64_t idx = 0;
+    for (size_t k = 0; k < o.points; ++k) {
+        double ratio = o.points > 1 ? (double)k / (double)(o.points - 1) : 0;
+        size_t ns = (size_t)llround((double)o.ns_min * pow((double)o.ns_max / (double)o.ns_min, ratio));
+        if (ns == prev) continue; /* the geometric grid rounds to repeats at small ns */
+        prev = ns;
+        double sum[3] = {0, 0, 0};
+        for (size_t t = 0; t < o.trials; ++t) {
+            double e[3];
+            CB_TRY(cb_lowrank_planted(&o.cfg, ns, ctx->seed, ctx->key, (uint32_t)t, e));
+            for (int j = 0; j < 3; ++j) sum[j] += e[j];
+        }
+        for (int j = 0; j < 3; ++j) cb_result_add_series(res, names[j], idx, (double)ns, sum[j] / (double)o.trials);
+        ++idx;
+    }
+    return CB_OK;
+}
+
+static const char *const planted_params[] = {"m", "n", "r", "noise", "lambda", "iters", "ns_min", "ns_max",
+                                             "points", "trials", NULL};
+static const char *const planted_defaults[] = {"64", "96", "4", "0.1", "2", "300", "16", "4096", "9", "1", NULL};
+
+const CbMethod cb_method_lowrank_planted = {
+    .name = "lowrank_planted",
+    .version = 1,
+    .summary = "003: recover a planted rank-r layer from noisy pre-activations vs samples (nuclear norm, "
+               "rank-r data-driven, least squares)",
+    .param_names = planted_params,
+    .param_defaults = planted_defaults,
+    .check = planted_check,
+    .compress = NULL,
+    .standalone = planted_run,
+};

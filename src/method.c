@@ -77,12 +77,18 @@ const CbMethod cb_method_noop = {
 extern const CbMethod cb_method_mbp;       /* src/mbp.c   */
 extern const CbMethod cb_method_magnitude; /* src/prune.c */
 extern const CbMethod cb_method_random;    /* src/prune.c */
+extern const CbMethod cb_method_twolayer;  /* src/twolayer.c */
+extern const CbMethod cb_method_lowrank;   /* src/lowrank.c */
+extern const CbMethod cb_method_lowrank_planted; /* src/lowrank.c */
 
 static const CbMethod *const METHODS[] = {
     &cb_method_noop,
     &cb_method_mbp,
     &cb_method_magnitude,
     &cb_method_random,
+    &cb_method_twolayer,
+    &cb_method_lowrank,
+    &cb_method_lowrank_planted,
     /* append: &cb_method_<name>, */
 };
 static const int N_METHODS = (int)(sizeof METHODS / sizeof METHODS[0]);

@@ -19,6 +19,7 @@
  */
 #include "cbound/twolayer.h"
 #include "cbound/rng.h"
+#include "cbound/task.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -435,3 +436,184 @@ void cb_twolayer_ascent_free(CbTwolayerAscent *a)
     free(a->trial_grad);
     memset(a, 0, sizeof *a);
 }
+
+/* ------------------------------------------------------------------ sweep method `twolayer` */
+
+/* Reproduces 002 Figures 2–4 and Theorem 1 for one (N, M, d):
+ *   series etf_R_min / etf_R_max      R̃ along the iterations, min / max over starts (Fig. 2, 4)
+ *          etf_dist_min / etf_dist_max ‖G_VV − G_ETF‖_F along the iterations (Fig. 3, eq. 35)
+ *          thm1_gap_N                 |L − L̃| at b̃* (eq. 29) for the nested teachers N' = 16, 32, ..., N
+ *          thm1_serr_N                max_i |s_i − μ_a/(2π)| (eq. 20) for the same N'
+ *   columns etf_* and thm1_* / twolayer_* (include/cbound/result.h). */
+
+typedef struct {
+    size_t N, M, d, starts, every;
+    long iters;
+    double step, a_lo, a_hi, rcond;
+} TwolayerOpts;
+
+static CbStatus twolayer_options(const CbParams *p, TwolayerOpts *o)
+{
+    double N = cb_params_num(p, "N", 1024), M = cb_params_num(p, "M", 10), d = cb_params_num(p, "d", 32);
+    double starts = cb_params_num(p, "starts", 10), iters = cb_params_num(p, "iters", 1000);
+    double every = cb_params_num(p, "every", 10);
+    o->step = cb_params_num(p, "step", 1.0);
+    o->a_lo = cb_params_num(p, "a_lo", 0.5);
+    o->a_hi = cb_params_num(p, "a_hi", 1.5);
+    o->rcond = cb_params_num(p, "rcond", 1e-13);
+    const struct { const char *name; double v, lo, hi; } ints[] = {
+        {"N", N, 1, 1e6}, {"M", M, 2, 4096}, {"d", d, 1, 1e5}, {"starts", starts, 1, 1e4},
+        {"iters", iters, 0, 1e8}, {"every", every, 1, 1e8}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; ++i)
+        if (!(ints[i].v >= ints[i].lo && ints[i].v <= ints[i].hi && ints[i].v == floor(ints[i].v)))
+            return CB_ERR(CB_EINVAL, "twolayer: %s: expected an integer in [%g, %g], found '%s'", ints[i].name,
+                          ints[i].lo, ints[i].hi, cb_params_text(p, ints[i].name, ""));
+    if (!(o->step > 0 && isfinite(o->step)))
+        return CB_ERR(CB_EINVAL, "twolayer: step: expected a number > 0, found '%s'", cb_params_text(p, "step", ""));
+    if (!(o->a_lo <= o->a_hi) || !isfinite(o->a_lo) || !isfinite(o->a_hi) || o->a_lo + o->a_hi == 0) {
+        CB_ERR(CB_EINVAL, "twolayer: a_lo, a_hi: expected finite a_lo <= a_hi with mean != 0, found %s, %s",
+               cb_params_text(p, "a_lo", "0.5"), cb_params_text(p, "a_hi", "1.5"));
+        cb_err_hint("002 assumes (A-a): bounded a_n with mean mu_a != 0");
+        return CB_EINVAL;
+    }
+    if (!(o->rcond >= 0 && o->rcond < 1))
+        return CB_ERR(CB_EINVAL, "twolayer: rcond: expected a number in [0, 1), found '%s'",
+                      cb_params_text(p, "rcond", ""));
+    o->N = (size_t)N;
+    o->M = (size_t)M;
+    o->d = (size_t)d;
+    o->starts = (size_t)starts;
+    o->iters = (long)iters;
+    o->every = (size_t)every;
+    return CB_OK;
+}
+
+static CbStatus twolayer_check(const CbParams *p)
+{
+    TwolayerOpts o;
+    return twolayer_options(p, &o);
+}
+
+/* Theorem 1 quantities for the first Np neurons of teacher t at V with b = b̃*. */
+static void thm1_point(const CbTwolayerNet *t, size_t Np, double mu_a, const double *v, const double *b, size_t M,
+                       double *gap, double *serr)
+{
+    CbTwolayerNet sub = {Np, t->d, t->w, t->a}; /* nested: a prefix of the teacher */
+    double *s = cb_malloc(M * sizeof *s), c = mu_a / (2 * M_PI), dot = 0;
+    cb_twolayer_s(&sub, v, M, s);
+    *serr = 0;
+    for (size_t i = 0; i < M; ++i) {
+        *serr = fmax(*serr, fabs(s[i] - c));
+        dot += b[i] * (s[i] - c);
+    }
+    *gap = fabs(2 / (double)M * dot); /* L − L̃ = −(2/M) bᵀ(s − μ_a/(2π) 1): eq. 6 minus eq. 11 */
+    free(s);
+}
+
+static CbStatus twolayer_run(const CbTaskCtx *ctx, CbResult *res)
+{
+    TwolayerOpts o;
+    CB_TRY(twolayer_options(ctx->params, &o));
+    size_t M = o.M, d = o.d, n_rec = (size_t)o.iters / o.every + 1;
+    double R_etf = cb_twolayer_etf_value(M);
+    double *v0 = cb_malloc(M * d * sizeof *v0), *best_v = cb_malloc(M * d * sizeof *best_v);
+    double *Rrec = cb_malloc(o.starts * n_rec * sizeof *Rrec), *Drec = cb_malloc(o.starts * n_rec * sizeof *Drec);
+    double best = -INFINITY, worst = INFINITY, worst_dist = 0;
+    CbStatus st = CB_OK;
+    /* 1. Riemannian ascent of R̃ from each start (stream index = start). */
+    for (size_t s = 0; s < o.starts && st == CB_OK; ++s) {
+        cb_twolayer_random_sphere(M, d, ctx->seed, ctx->key, (uint32_t)s, v0);
+        CbTwolayerAscent a;
+        st = cb_twolayer_ascent_init(&a, v0, M, d, o.step, o.rcond);
+        for (long it = 0; st == CB_OK && it <= o.iters; ++it) {
+            if ((size_t)it % o.every == 0) {
+                Rrec[s * n_rec + (size_t)it / o.every] = a.R;
+                Drec[s * n_rec + (size_t)it / o.every] = cb_twolayer_dist_etf(a.v, M, d);
+            }
+            if (it < o.iters) st = cb_twolayer_ascent_iterate(&a);
+        }
+        if (st == CB_OK) {
+            if (a.R > best) {
+                best = a.R;
+                memcpy(best_v, a.v, M * d * sizeof *best_v);
+            }
+            worst = fmin(worst, a.R);
+            worst_dist = fmax(worst_dist, cb_twolayer_dist_etf(a.v, M, d));
+        }
+        cb_twolayer_ascent_free(&a);
+    }
+    /* 2. Series and columns for Figures 2–4. */
+    if (st == CB_OK) {
+        for (size_t k = 0; k < n_rec; ++k) {
+            double rmin = INFINITY, rmax = -INFINITY, dmin = INFINITY, dmax = 0;
+            for (size_t s = 0; s < o.starts; ++s) {
+                rmin = fmin(rmin, Rrec[s * n_rec + k]);
+                rmax = fmax(rmax, Rrec[s * n_rec + k]);
+                dmin = fmin(dmin, Drec[s * n_rec + k]);
+                dmax = fmax(dmax, Drec[s * n_rec + k]);
+            }
+            double x = (double)(k * o.every);
+            cb_result_add_series(res, "etf_R_min", (int64_t)k, x, rmin);
+            cb_result_add_series(res, "etf_R_max", (int64_t)k, x, rmax);
+            cb_result_add_series(res, "etf_dist_min", (int64_t)k, x, dmin);
+            cb_result_add_series(res, "etf_dist_max", (int64_t)k, x, dmax);
+        }
+        res->task[CB_T_etf_R_gd] = best;
+        res->task[CB_T_etf_R_etf] = R_etf;
+        res->task[CB_T_etf_R_rel_gap] = fabs(R_etf - worst) / R_etf;
+        res->task[CB_T_etf_R_spread] = best - worst;
+        res->task[CB_T_etf_dist] = worst_dist;
+    }
+    /* 3. Theorem 1 at the best GD solution, teacher from this task's streams. */
+    CbTwolayerNet t = {0};
+    double *b = cb_malloc(M * sizeof *b), mu_a = (o.a_lo + o.a_hi) / 2;
+    if (st == CB_OK) st = cb_twolayer_teacher(o.N, d, o.a_lo, o.a_hi, ctx->seed, ctx->key, &t);
+    if (st == CB_OK) st = cb_twolayer_limit_b(mu_a, best_v, M, d, o.rcond, b);
+    if (st == CB_OK) {
+        int64_t i = 0;
+        for (size_t Np = 16; ; Np *= 2) {
+            if (Np > o.N) Np = o.N;
+            double gap, serr;
+            thm1_point(&t, Np, mu_a, best_v, b, M, &gap, &serr);
+            cb_result_add_series(res, "thm1_gap_N", i, (double)Np, gap);
+            cb_result_add_series(res, "thm1_serr_N", i++, (double)Np, serr);
+            if (Np == o.N) {
+                res->task[CB_T_thm1_gap] = gap;
+                res->task[CB_T_thm1_s_err] = serr;
+                break;
+            }
+        }
+        double energy = cb_twolayer_target_energy(&t), L8, *bs = cb_malloc(M * sizeof *bs), R;
+        st = cb_twolayer_optimal_b(&t, energy, best_v, M, o.rcond, bs, &L8);
+        if (st == CB_OK) st = cb_twolayer_objective(best_v, M, d, o.rcond, &R, NULL);
+        if (st == CB_OK) {
+            res->task[CB_T_twolayer_loss] = L8;
+            res->task[CB_T_twolayer_limit_loss] = energy - mu_a * mu_a / (4 * M_PI * M_PI) * R; /* eq. 30 */
+        }
+        free(bs);
+    }
+    cb_twolayer_net_free(&t);
+    free(b);
+    free(v0);
+    free(best_v);
+    free(Rrec);
+    free(Drec);
+    return st;
+}
+
+static const char *const twolayer_params[] = {"N", "M", "d", "starts", "iters", "every", "step",
+                                              "a_lo", "a_hi", "rcond", NULL};
+static const char *const twolayer_defaults[] = {"1024", "10", "32", "10", "1000", "10", "1",
+                                                "0.5", "1.5", "1e-13", NULL};
+
+const CbMethod cb_method_twolayer = {
+    .name = "twolayer",
+    .version = 1,
+    .summary = "002: compress N ReLU neurons into M; GD on the limit objective vs the ETF (N, M, d, starts, "
+               "iters, every, step, a_lo, a_hi, rcond)",
+    .param_names = twolayer_params,
+    .param_defaults = twolayer_defaults,
+    .check = twolayer_check,
+    .compress = NULL,
+    .standalone = twolayer_run,
+};

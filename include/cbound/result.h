@@ -39,6 +39,16 @@
     X(out_err_norm, "1", "normalized error: mean ||f(x)-f^(x)||_2^2 / mean ||f(x)||_2^2 (000)")   \
     X(compress_s, "s", "time spent compressing")                                                  \
     X(measure_s, "s", "time spent measuring and bounding")                                        \
+    X(etf_R_gd, "1", "002: best limit objective R~(V) = 1'G_VV^+ 1 reached by gradient ascent over the starts") \
+    X(etf_R_etf, "1", "002 eq. 32: R~ at an equiangular tight frame")                              \
+    X(etf_R_rel_gap, "1", "002: max over starts of |R~_ETF - R~_GD| / R~_ETF at the last iteration") \
+    X(etf_R_spread, "1", "002: max - min of the final R~ over starts")                              \
+    X(etf_dist, "1", "002 eq. 35: max over starts of ||G_VV - G_ETF||_F at the last iteration")     \
+    X(thm1_gap, "1", "002 Thm 1: |L(V,W) - L~(V,W)| at the GD solution, b = b~* (eq. 29)")          \
+    X(thm1_s_err, "1", "002 eq. 20: max_i |s_i - mu_a/(2 pi)| at the GD solution")                 \
+    X(twolayer_loss, "1", "002 eq. 8: population loss with optimal b at the GD solution")          \
+    X(twolayer_limit_loss, "1", "002 eq. 30: limit loss at the GD solution")                       \
+    X(lowrank_param_fraction, "1", "003: sum_l r_l (d_out + d_in) / sum_l d_out d_in (factored size / dense size)") \
     X(mbp_d, "1", "MBP d used (given, or solved from a target sparsity; 004 Algorithm 1)")        \
     X(mbp_expected_kept, "1", "MBP expected kept fraction given the weights: mean(1 - exp(-A^2/(d psi)))") \
     X(compress_level, "count", "IMP: pruning levels run; greedy: weights replaced; structured: neurons removed")
@@ -51,6 +61,8 @@
     X(max_nnz_col, "count", "max nonzeros in a column of the compressed W (j_c)")                 \
     X(fro_W, "1", "||W||_F of the original weights")                                              \
     X(fro_delta, "1", "||W - W^||_F")                                                             \
+    X(lr_rank, "count", "rank of the compressed W (low-rank methods, 003)")                       \
+    X(preact_rel_err, "1", "003: ||(W - W^) X^T||_F / ||W X^T||_F on the layer's training inputs X") \
     X(param, "1", "method's per-layer parameter (e.g. MBP threshold psi, rounding step rho)")    \
     X(rho, "1", "discretization step rho_l (004 Sec. 4.2); NaN = not discretized")             \
     X(sketch_m_theory, "count", "004 Thm 5.1 sketch size, constant 1: sqrt(max(j_row*d_out, j_col*d_in))*ln p") \
