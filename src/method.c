@@ -77,6 +77,8 @@ const CbMethod cb_method_noop = {
 extern const CbMethod cb_method_mbp;       /* src/mbp.c   */
 extern const CbMethod cb_method_magnitude; /* src/prune.c */
 extern const CbMethod cb_method_random;    /* src/prune.c */
+extern const CbMethod cb_method_greedy;    /* src/greedy.c */
+extern const CbMethod cb_method_structured; /* src/structured.c */
 extern const CbMethod cb_method_twolayer;  /* src/twolayer.c */
 extern const CbMethod cb_method_lowrank;   /* src/lowrank.c */
 extern const CbMethod cb_method_lowrank_planted; /* src/lowrank.c */
@@ -86,6 +88,8 @@ static const CbMethod *const METHODS[] = {
     &cb_method_mbp,
     &cb_method_magnitude,
     &cb_method_random,
+    &cb_method_greedy,
+    &cb_method_structured,
     &cb_method_twolayer,
     &cb_method_lowrank,
     &cb_method_lowrank_planted,
