@@ -129,8 +129,7 @@ static void pass(const CbMlp *orig, const double *po, const CbMlp *comp, const d
     free(zc);
 }
 
-CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *train, const CbData *test,
-                         CbResult *res)
+static CbStatus check_data(const CbMlp *orig, const CbData *train)
 {
     if (!train || train->n == 0 || train->d != orig->widths[0]) {
         CB_ERR(CB_EINVAL, "measure: training data has %zu samples of dimension %zu; the model expects %zu",
@@ -145,6 +144,30 @@ CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *tra
         cb_err_hint("the task's data set must be the one the model was trained on");
         return CB_EINVAL;
     }
+    return CB_OK;
+}
+
+CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbData *train, CbResult *res)
+{
+    CB_TRY(check_data(orig, train));
+    double *po = cb_malloc(orig->n_params * sizeof *po), *pc = cb_malloc(comp->n_params * sizeof *pc);
+    cb_mlp_params_to_double(orig, po);
+    cb_mlp_params_to_double(comp, pc);
+    LossAcc o, c;
+    double err[3];
+    pass(orig, po, comp, pc, train, &o, &c, err);
+    res->task[CB_T_out_err_max] = err[0];
+    res->task[CB_T_out_err_mean] = err[1];
+    res->task[CB_T_out_err_norm] = err[2];
+    free(po);
+    free(pc);
+    return CB_OK;
+}
+
+CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *train, const CbData *test,
+                         CbResult *res)
+{
+    CB_TRY(check_data(orig, train));
     double *po = cb_malloc(orig->n_params * sizeof *po), *pc = cb_malloc(comp->n_params * sizeof *pc);
     cb_mlp_params_to_double(orig, po);
     cb_mlp_params_to_double(comp, pc);

@@ -10,6 +10,7 @@
  */
 #include "cbound/task.h"
 #include "cbound/err.h"
+#include "cbound/measure.h"
 #include "cbound/train.h"
 
 #include <math.h>
@@ -124,6 +125,7 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
     /* 5. Measure (norms, Latala brackets, j_r/j_c, margins, sketches: issue 5/6,
      *    according to ctx->measure) and 6. bounds — the measurement modules'
      *    calls go here, filling res->layers, res->task and res->bounds. */
+    if (st == CB_OK) st = cb_measure_output_error(orig, comp, ctx->train, res); /* out_err_* (double) */
 
     res->task[CB_T_measure_s] = mono_now() - t1;
     cb_mlp_free(comp);

@@ -35,6 +35,11 @@ void cb_measure_layers(const CbMlp *orig, const CbMlp *comp, CbResult *res);
 CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *train, const CbData *test,
                          CbResult *res);
 
+/* Only the output errors out_err_max, out_err_mean, out_err_norm (two double forward
+ * passes over the training inputs) — what the driver (src/task.c) adds to its own
+ * float evaluation and counts. */
+CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbData *train, CbResult *res);
+
 /* Both, for the driver: original = ctx->model->mlp. */
 CbStatus cb_measure_all(const CbTaskCtx *ctx, const CbMlp *comp, CbResult *res);
 
