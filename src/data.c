@@ -115,13 +115,22 @@ CbStatus cb_data_alloc(CbData *out, size_t n, size_t d, size_t n_classes, size_t
     if (d == 0) return CB_ERR(CB_EINVAL, "data: expected at least one feature, found d = 0");
     if (n > SIZE_MAX / sizeof(float) / d || (n_targets && n > SIZE_MAX / sizeof(float) / n_targets))
         return CB_ERR(CB_EINVAL, "data: %zu x %zu values do not fit in memory", n, d);
+    /* Plain malloc, not cb_malloc: a corrupt header claiming 2^32 images must fail
+     * this load (a "failed" task), not kill the worker. */
+    out->x = malloc(n * d * sizeof(float) + 1);
+    out->y = n_classes ? malloc(n * sizeof(int32_t) + 1) : NULL;
+    out->t = n_targets ? malloc(n * n_targets * sizeof(float) + 1) : NULL;
+    if (!out->x || (n_classes && !out->y) || (n_targets && !out->t)) {
+        cb_data_free(out);
+        CbStatus st = CB_ERR(CB_ENOMEM, "data: cannot allocate %zu x %zu features (%.3g GB)", n, d,
+                             (double)n * (double)d * sizeof(float) / 1e9);
+        cb_err_hint("use a subset (data.n_train / data.n_test); if the size is absurd the file header is corrupt");
+        return st;
+    }
     out->n = n;
     out->d = d;
     out->n_classes = n_classes;
     out->n_targets = n_targets;
-    out->x = cb_malloc(n * d * sizeof(float));
-    if (n_classes) out->y = cb_malloc(n * sizeof(int32_t));
-    if (n_targets) out->t = cb_malloc(n * n_targets * sizeof(float));
     return CB_OK;
 }
 

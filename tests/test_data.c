@@ -19,6 +19,10 @@
 
 #define SKL "/usr/lib/python3/dist-packages/sklearn/datasets/data"
 
+/* Under SAN=1: let a 13 TB malloc return NULL (the corrupt-count test) instead of aborting. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+
 static char tmp[256];
 
 static const char *tpath(const char *name)
@@ -514,6 +518,23 @@ static void test_idx_files(void)
     st = cb_data_read_idx(tpath("im_zero"), tpath("lb"), 0, &d);
     CHECK(st == CB_EFORMAT && strstr(cb_err_msg(), "non-zero IDX dimension 1"), "zero image dimension: %s",
           cb_err_msg());
+    write_idx_images(tpath("im_huge"), 0x803, 0, 28, 28, 0, 0, 0);
+    {
+        FILE *f = fopen(tpath("im_huge"), "r+b");
+        unsigned char n4[4];
+        put_be32(n4, 0xfffffff0u); /* a corrupt count: 4.3e9 images, 13 TB as floats */
+        fseek(f, 4, SEEK_SET);
+        fwrite(n4, 1, 4, f);
+        fclose(f);
+        write_idx_labels(tpath("lb_huge"), 0, 0, SIZE_MAX, 0, 0);
+        f = fopen(tpath("lb_huge"), "r+b");
+        fseek(f, 4, SEEK_SET);
+        fwrite(n4, 1, 4, f);
+        fclose(f);
+    }
+    st = cb_data_read_idx(tpath("im_huge"), tpath("lb_huge"), 0, &d);
+    CHECK(is_err(st, CB_ENOMEM, "cannot allocate 4294967280 x 784 features", NULL) && d.x == NULL,
+          "absurd IDX count: allocation failure is an error, not an abort");
     st = cb_data_read_idx(tpath("no_such_images"), tpath("lb"), 0, &d);
     CHECK(is_err(st, CB_EIO, "no_such_images: cannot open", "No such file"), "missing images file");
     st = cb_data_read_idx(tmp, tpath("lb"), 0, &d);
