@@ -10,6 +10,9 @@
  * cbound-test: ranks 1 2 4
  */
 #include "cbound/lowrank.h"
+#include "cbound/mlp.h"
+#include "cbound/model.h"
+#include "cbound/task.h"
 #include "cbound/rng.h"
 #include "cbound/scalapack.h"
 #include "check.h"
@@ -365,6 +368,127 @@ int main(int argc, char **argv)
         CHECK(cb_lowrank_data(Wn, m, n, X, ns, 2, CB_LOWRANK_SCALAPACK, MPI_COMM_WORLD, out, NULL) == CB_ENUMERIC,
               "data (ScaLAPACK) rejects NaN on every rank: %s", cb_err_msg());
         CHECK(cb_lowrank_curves(Wn, m, n, X, ns, out, out) == CB_ENUMERIC, "curves reject NaN");
+    }
+
+
+    /* The sweep methods: parameter checks, one compression of a small MLP checked
+     * against the layer functions on propagated inputs, one planted run. */
+    {
+        extern const CbMethod cb_method_lowrank, cb_method_lowrank_planted;
+        const CbMethod *me = &cb_method_lowrank;
+        const char *bad[][2] = {{"rank", "-1"}, {"rank", "2.5"}, {"rank_fraction", "1.5"}, {"mode", "qr"},
+                                {"solver", "lu"}, {"samples", "-3"}, {"curves", "2"}};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+            CbParams p = {0};
+            cb_params_set(&p, bad[i][0], bad[i][1]);
+            CHECK(me->check(&p) == CB_EINVAL, "lowrank check rejects %s = %s: %s", bad[i][0], bad[i][1], cb_err_msg());
+        }
+        CbParams both = {0};
+        cb_params_set(&both, "rank", "2");
+        cb_params_set(&both, "rank_fraction", "0.5");
+        CHECK(me->check(&both) == CB_EINVAL && strstr(cb_err_hint_msg(), "rank_fraction"),
+              "lowrank check rejects rank and rank_fraction together: %s", cb_err_msg());
+
+        const size_t widths[3] = {7, 6, 3};
+        CbMlp *net;
+        cb_mlp_alloc(2, widths, CB_ACT_RELU, 1.0, 1, &net);
+        cb_mlp_init(net, CB_INIT_KAIMING_UNIFORM, 1.0, 77, 88);
+        enum { N = 40 };
+        float xs[N * 7];
+        double xd[N * 7];
+        gauss(xd, N * 7, 50);
+        for (int i = 0; i < N * 7; ++i) xs[i] = (float)xd[i], xd[i] = xs[i];
+        CbData tr = {.n = N, .d = 7, .n_classes = 3, .x = xs};
+        CbModel model = {.mlp = net};
+        const char *modes[2] = {"data", "svd"};
+        double err_mode[2][2];
+        for (int mo = 0; mo < 2; ++mo) {
+            CbParams p = {0};
+            cb_params_set(&p, "rank", "2");
+            cb_params_set(&p, "mode", modes[mo]);
+            CbTaskCtx ctx = {.seed = 1, .key = 2, .method = "lowrank", .params = &p, .train = &tr, .model = &model};
+            CbResult res;
+            cb_result_init(&res, 2);
+            CbMlp *out = cb_mlp_clone(net);
+            CHECK(me->compress(&ctx, out, &res) == CB_OK, "lowrank compress (mode %s)", modes[mo]);
+            /* layer 0 on the raw inputs, layer 1 on ReLU(W0 x + b0) of the original net */
+            double W0[6 * 7], W1[3 * 6], H[N * 6], Wh0[6 * 7], Wh1[3 * 6];
+            for (int i = 0; i < 42; ++i) W0[i] = net->W[0][i];
+            for (int i = 0; i < 18; ++i) W1[i] = net->W[1][i];
+            for (int k = 0; k < N; ++k)
+                for (int i = 0; i < 6; ++i) {
+                    double z = net->b[0][i];
+                    for (int j = 0; j < 7; ++j) z += W0[i * 7 + j] * xd[k * 7 + j];
+                    H[k * 6 + i] = z > 0 ? z : 0;
+                }
+            if (mo == 0) {
+                cb_lowrank_data(W0, 6, 7, xd, N, 2, CB_LOWRANK_SVD, MPI_COMM_SELF, Wh0, NULL);
+                cb_lowrank_data(W1, 3, 6, H, N, 2, CB_LOWRANK_SVD, MPI_COMM_SELF, Wh1, NULL);
+            } else {
+                cb_lowrank_svd(W0, 6, 7, 2, Wh0, NULL);
+                cb_lowrank_svd(W1, 3, 6, 2, Wh1, NULL);
+            }
+            double dw = 0;
+            for (int i = 0; i < 42; ++i) dw = fmax(dw, fabs(out->W[0][i] - Wh0[i]));
+            for (int i = 0; i < 18; ++i) dw = fmax(dw, fabs(out->W[1][i] - Wh1[i]));
+            double e0 = cb_lowrank_preact_err(W0, Wh0, 6, 7, xd, N), e1 = cb_lowrank_preact_err(W1, Wh1, 3, 6, H, N);
+            double z0[6 * 7] = {0}, z1[3 * 6] = {0};
+            double n0 = cb_lowrank_preact_err(W0, z0, 6, 7, xd, N), n1 = cb_lowrank_preact_err(W1, z1, 3, 6, H, N);
+            err_mode[mo][0] = res.layers[0].v[CB_L_preact_rel_err];
+            err_mode[mo][1] = res.layers[1].v[CB_L_preact_rel_err];
+            CHECK(dw < 1e-6 && fabs(err_mode[mo][0] - e0 / n0) < 1e-12 && fabs(err_mode[mo][1] - e1 / n1) < 1e-12 &&
+                      res.layers[0].v[CB_L_lr_rank] == 2,
+                  "mode %s: weights (%.2g off) and per-layer errors %.6f, %.6f match the layer functions on "
+                  "propagated inputs",
+                  modes[mo], dw, err_mode[mo][0], err_mode[mo][1]);
+            CHECK_CLOSE(res.task[CB_T_lowrank_param_fraction], 2.0 * (13 + 9) / (42 + 18), 1e-15,
+                        "factored size fraction");
+            int n_curve = 0;
+            for (int i = 0; i < res.n_series; ++i) n_curve += !strcmp(res.series[i].name, "lr_data_L0");
+            CHECK(n_curve == 7, "rank curve of layer 0 has r = 0..6 (%d points)", n_curve);
+            cb_mlp_free(out);
+            cb_result_free(&res);
+        }
+        CHECK(err_mode[0][0] <= err_mode[1][0] + 1e-12 && err_mode[0][1] <= err_mode[1][1] + 1e-12,
+              "data mode error <= svd mode error per layer");
+        CbData wrong = tr;
+        wrong.d = 6;
+        CbParams p = {0};
+        CbTaskCtx ctx = {.seed = 1, .key = 2, .method = "lowrank", .params = &p, .train = &wrong, .model = &model};
+        CbResult res;
+        cb_result_init(&res, 2);
+        CbMlp *out = cb_mlp_clone(net);
+        CHECK(me->compress(&ctx, out, &res) == CB_EINVAL, "lowrank rejects data of the wrong width: %s", cb_err_msg());
+        cb_mlp_free(out);
+        cb_result_free(&res);
+        cb_mlp_free(net);
+
+        const CbMethod *pl = &cb_method_lowrank_planted;
+        const char *pbad[][2] = {{"m", "0"}, {"r", "200"}, {"noise", "-1"}, {"ns_min", "9000"}, {"points", "0.5"}};
+        for (size_t i = 0; i < sizeof pbad / sizeof pbad[0]; ++i) {
+            CbParams q = {0};
+            cb_params_set(&q, pbad[i][0], pbad[i][1]);
+            CHECK(pl->check(&q) == CB_EINVAL, "lowrank_planted check rejects %s = %s: %s", pbad[i][0], pbad[i][1],
+                  cb_err_msg());
+        }
+        CbParams q = {0};
+        cb_params_set(&q, "m", "8");
+        cb_params_set(&q, "n", "10");
+        cb_params_set(&q, "r", "2");
+        cb_params_set(&q, "ns_min", "4");
+        cb_params_set(&q, "ns_max", "64");
+        cb_params_set(&q, "points", "5");
+        cb_params_set(&q, "trials", "2");
+        CbTaskCtx pctx = {.seed = 3, .key = 4, .method = "lowrank_planted", .params = &q};
+        cb_result_init(&res, 0);
+        CHECK(pl->standalone(&pctx, &res) == CB_OK && res.n_series == 15, "planted task: 5 sample sizes x 3 estimators");
+        double e[3], e2[3];
+        CbLowrankPlanted cfg = {8, 10, 2, 0.1, 2.0, 300};
+        cb_lowrank_planted(&cfg, 64, 3, 4, 0, e);
+        cb_lowrank_planted(&cfg, 64, 3, 4, 1, e2);
+        CHECK(fabs(res.series[13].y - (e[1] + e2[1]) / 2) < 1e-14 && res.series[13].x == 64,
+              "planted series = mean over trials of cb_lowrank_planted (%.6g)", res.series[13].y);
+        cb_result_free(&res);
     }
 
     cb_scalapack_exit();

@@ -7,6 +7,7 @@
  * differences, the GD-vs-ETF headline (Fig. 2) for M = 5..30, and every error path.
  */
 #include "cbound/rng.h"
+#include "cbound/task.h"
 #include "cbound/twolayer.h"
 #include "check.h"
 
@@ -396,6 +397,65 @@ int main(int argc, char **argv)
         a.R = 1e300; /* a corrupted state no step can improve on */
         CHECK(cb_twolayer_ascent_iterate(&a) == CB_ENUMERIC, "ascent reports failure to find a step: %s", cb_err_msg());
         cb_twolayer_ascent_free(&a);
+    }
+
+
+    /* The sweep method: parameter checks and one small run. */
+    {
+        extern const CbMethod cb_method_twolayer;
+        const CbMethod *me = &cb_method_twolayer;
+        const char *bad[][2] = {{"M", "1"}, {"M", "7.5"}, {"step", "0"}, {"a_lo", "2"}, {"rcond", "1"}, {"N", "x"}};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+            CbParams p = {0};
+            cb_params_set(&p, bad[i][0], bad[i][1]);
+            CHECK(me->check(&p) == CB_EINVAL, "twolayer check rejects %s = %s: %s", bad[i][0], bad[i][1], cb_err_msg());
+        }
+        CbParams p = {0};
+        cb_params_set(&p, "a_lo", "-1");
+        cb_params_set(&p, "a_hi", "1");
+        CHECK(me->check(&p) == CB_EINVAL && strstr(cb_err_hint_msg(), "mu_a"), "twolayer check rejects mean(a) = 0");
+        CbParams q = {0};
+        cb_params_set(&q, "M", "4");
+        cb_params_set(&q, "d", "6");
+        cb_params_set(&q, "N", "100");
+        cb_params_set(&q, "starts", "3");
+        cb_params_set(&q, "iters", "200");
+        cb_params_set(&q, "every", "50");
+        CHECK(me->check(&q) == CB_OK, "twolayer check accepts a valid grid point");
+        CbTaskCtx ctx = {.seed = 4, .key = 5, .method = "twolayer", .params = &q};
+        CbResult res;
+        cb_result_init(&res, 0);
+        CHECK(me->standalone(&ctx, &res) == CB_OK, "twolayer task runs");
+        int n_R = 0, n_gap = 0, last_N = 0;
+        for (int i = 0; i < res.n_series; ++i) {
+            n_R += !strcmp(res.series[i].name, "etf_R_min");
+            n_gap += !strcmp(res.series[i].name, "thm1_gap_N");
+            if (!strcmp(res.series[i].name, "thm1_gap_N")) last_N = (int)res.series[i].x;
+        }
+        CHECK(n_R == 5 && n_gap == 4 && last_N == 100, "series: %d R points (want 5), %d Thm-1 points (16,32,64,100), last N %d",
+              n_R, n_gap, last_N);
+        CHECK(res.task[CB_T_etf_R_rel_gap] < 1e-12 && fabs(res.task[CB_T_etf_R_etf] - cb_twolayer_etf_value(4)) == 0,
+              "task: R~_GD = R~_ETF for M = 4 (rel gap %.3g)", res.task[CB_T_etf_R_rel_gap]);
+        /* Thm 1 column = |L − L~| computed the long way (both losses in full). */
+        CbTwolayerNet t;
+        cb_twolayer_teacher(100, 6, 0.5, 1.5, 4, 5, &t);
+        double v[4 * 6], b[4];
+        cb_twolayer_etf(4, 6, 1, 1, 2, v);
+        cb_twolayer_limit_b(1.0, v, 4, 6, 1e-13, b);
+        double E = cb_twolayer_target_energy(&t);
+        double gap = fabs(cb_twolayer_loss(&t, E, v, b, 4) - cb_twolayer_limit_loss(E, 1.0, v, b, 4, 6));
+        double s[4], dot = 0;
+        cb_twolayer_s(&t, v, 4, s);
+        for (int i = 0; i < 4; ++i) dot += b[i] * (s[i] - 1 / (2 * M_PI));
+        /* the method computes the gap as |(2/M) b'(s - mu_a/(2pi) 1)| (eq. 6 minus eq. 11) */
+        CHECK(fabs(gap - fabs(0.5 * dot)) < 1e-13, "L - L~ = -(2/M) b'(s - mu_a/2pi 1): %.12g vs %.12g", gap,
+              fabs(0.5 * dot));
+        CHECK(res.task[CB_T_thm1_gap] > 0 && res.task[CB_T_thm1_gap] < 0.2 && isfinite(res.task[CB_T_twolayer_loss]) &&
+                  res.task[CB_T_twolayer_loss] >= 0,
+              "Thm 1 gap %.4g and loss %.4g at the GD solution are finite and in range", res.task[CB_T_thm1_gap],
+              res.task[CB_T_twolayer_loss]);
+        cb_twolayer_net_free(&t);
+        cb_result_free(&res);
     }
 
     return check_end("twolayer");
