@@ -51,7 +51,23 @@
     X(lowrank_param_fraction, "1", "003: sum_l r_l (d_out + d_in) / sum_l d_out d_in (factored size / dense size)") \
     X(mbp_d, "1", "MBP d used (given, or solved from a target sparsity; 004 Algorithm 1)")        \
     X(mbp_expected_kept, "1", "MBP expected kept fraction given the weights: mean(1 - exp(-A^2/(d psi)))") \
-    X(compress_level, "count", "IMP: pruning levels run; greedy: weights replaced; structured: neurons removed")
+    X(compress_level, "count", "IMP: pruning levels run; greedy: weights replaced; structured: neurons removed") \
+    X(gamma_min, "1", "min training margin f(x)[y] - max_{j!=y} f(x)[j] of the original model")        \
+    X(gamma_p05, "1", "5th percentile of the original model's training margins")                  \
+    X(gamma_p10, "1", "10th percentile of the original model's training margins")                 \
+    X(comp_gamma_min, "1", "min training margin of the compressed model")                         \
+    X(comp_gamma_p05, "1", "5th percentile of the compressed model's training margins")           \
+    X(comp_gamma_p10, "1", "10th percentile of the compressed model's training margins")          \
+    X(x_norm_max, "1", "max over training inputs of ||x||_2 (004 Lemma C.5's ||x||)")             \
+    X(out_err_linf_max, "1", "max over training inputs of ||f(x) - f^(x)||_inf (Arora compressibility)") \
+    X(outbound_c5_log, "ln", "ln of 004 Lemma 4.1/C.5 bound on max ||x^L - x^L||_2 (kappa=1, eps_l Gamma_l, C=1)") \
+    X(outbound_d3_log, "ln", "ln of 004 Lemma D.3 bound (kappa_l of Lemma D.1, eps_l Gamma_l, C=1)") \
+    X(outbound_42_log, "ln", "ln of 004 Lemma 4.2/D.4 bound (kappa_l, eps_l Gamma_l + rho_l J_l)") \
+    X(outbound_measured_log, "ln", "ln of e max||x|| prod kappa_l ||A_l|| sum ||Delta_l||/||A_l|| (measured Delta; authors' needed margin)") \
+    X(outbound_prob, "1", "probability Lemma C.5 holds: 1 - sum_l 1/eps_l")                        \
+    X(recipe_d, "1", "004 authors' recipe: d (alpha) by bisection so the needed margin = min margin") \
+    X(recipe_needed_margin, "1", "authors' recipe: needed margin at recipe_d")                       \
+    X(recipe_bound_log, "ln", "authors' recipe: ln(R^_needed(f) + sqrt(sum d1 d2 chi ln^2 p / n))")
 
 /* X(name, unit, meaning) — per-layer scalars. */
 #define CB_LAYER_COLUMNS(X)                                                                       \
@@ -73,7 +89,26 @@
     X(sketch_recovery_err, "1", "max over draws of max|W^ - W| / max|W| at sketch_m_measured")    \
     X(sketch_delta, "count", "ones per column of the sketch matrices A and B")                    \
     X(sketch_recover_s, "s", "mean time of one sketch + recovery at sketch_m_measured")           \
-    X(sketch_time_s, "s", "time of the whole phase-transition search")
+    X(sketch_time_s, "s", "time of the whole phase-transition search") \
+    X(spec_W, "1", "||A_l||_2 of the original weights (certified Lanczos, rel. accuracy norm_rtol)") \
+    X(spec_W_err, "1", "certificate: a singular value of A_l lies within this of spec_W (spec_W is a lower bound)") \
+    X(spec_comp, "1", "||A^_l||_2 of the compressed weights")                                      \
+    X(spec_delta, "1", "||Delta_l||_2 = ||A_l - A^_l||_2")                                          \
+    X(l21_W, "1", "||A_l^T||_{2,1}: sum over units of the 2-norm of their incoming weights")        \
+    X(psi, "1", "Psi_l used by the Latala bounds (MBP's, else the population variance of A_l)")    \
+    X(latala_a, "1", "Latala bracket (a), C=1, Gaussian moments of 004 Lemma C.1 = Gamma_l / C (Lemma C.2)") \
+    X(latala_b, "1", "Latala bound (b), C=1: ||E[Delta|A]||_2 + bracket of Delta - E[Delta|A]")   \
+    X(latala_b_mean, "1", "||E[Delta|A]||_2 = ||A o P||_2, P = prune probabilities")               \
+    X(latala_c_mc, "1", "(c) Monte Carlo mean of ||Delta||_2 over mask replicates (same A)")       \
+    X(latala_c_sd, "1", "(c) standard deviation of ||Delta||_2 over mask replicates")              \
+    X(ratio_a, "1", "spec_delta / latala_a (the C this draw alone would need)")         \
+    X(ratio_b, "1", "spec_delta / latala_b")                                                        \
+    X(eps_l, "1", "Markov parameter eps_l of 004 Lemma C.2 (= L / delta)")                          \
+    X(kappa, "1", "kappa_l of 004 Lemma D.1 (t sqrt(d_out) when d_out < d_in, capped at 1)")      \
+    X(j_bound, "count", "004 Lemma 5.1 bound on max(j_r, j_c): 3 lambda max(d_out, d_in) chi")    \
+    X(j_bound_prob, "1", "probability Lemma 5.1 claims: 1 - 1/lambda - d_out^-1/3 - d_in^-1/3 (<= 0: vacuous)") \
+    X(expected_nnz, "count", "Gaussian expectation of nnz: chi d_out d_in (+ never-pruned diagonal)") \
+    X(expected_nnz_cond, "count", "expected nnz given the weights: sum_ij (1 - P_ij)")
 
 typedef struct {
     char name[48];      /* e.g. "sketch_004_thm5.2", "bartlett2017"                */
