@@ -106,6 +106,7 @@ static CbStatus parse_csv(const char *path, CsvTable *t)
     size_t len;
     CB_TRY(cb_data_gz_slurp(path, &t->text, &len));
     char *s = t->text, *end = t->text + len;
+    if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) s += 3; /* UTF-8 byte-order mark */
     char delim = 0;
     size_t cap = 0, line_no = 0, header_line = 0, first_line = 0;
     size_t fcap = 16;

@@ -339,6 +339,10 @@ static void test_csv_files(void)
     CHECK(st == CB_OK && d.n == 2 && d.d == 2 && d.y[1] == 1, "semicolon-separated csv");
     cb_data_free(&d);
 
+    write_text(tpath("bom.csv"), "\xEF\xBB\xBF" "1,2,0\n3,4,1\n");
+    st = cb_data_read_csv(tpath("bom.csv"), "", 0, &d);
+    CHECK(st == CB_OK && d.n == 2 && d.x[0] == 1.0f, "a UTF-8 byte-order mark is skipped (first row kept)");
+    cb_data_free(&d);
     write_text(tpath("bad.csv"), "1,2,0\n3,4,1\n5,x7,1\n");
     st = cb_data_read_csv(tpath("bad.csv"), "", 0, &d);
     CHECK(is_err(st, CB_EFORMAT, "bad.csv:3:3:", "found 'x7'") && d.x == NULL, "bad csv cell: file:line:column");
