@@ -10,6 +10,7 @@
  */
 #include "cbound/task.h"
 #include "cbound/err.h"
+#include "cbound/bounds.h"
 #include "cbound/measure.h"
 #include "cbound/train.h"
 
@@ -126,6 +127,8 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
      *    according to ctx->measure) and 6. bounds — the measurement modules'
      *    calls go here, filling res->layers, res->task and res->bounds. */
     if (st == CB_OK) st = cb_measure_output_error(orig, comp, ctx->train, res); /* out_err_* (double) */
+    if (st == CB_OK && (!ctx->measure || ctx->measure->norms || ctx->measure->margins))
+        st = cb_bounds_run(ctx, orig, comp, res); /* norms, Latala, j_r/j_c, margins, bounds (issue 5) */
 
     res->task[CB_T_measure_s] = mono_now() - t1;
     cb_mlp_free(comp);
