@@ -145,6 +145,28 @@ check "  ... hint says how to make one" has "$T/e.log" "hint: train one with"
 echo "not a model" >"$T/text.h5"
 "$CBOUND" info "$T/text.h5" >"$T/e.log" 2>&1
 check "info on a text file: 'not an HDF5 file'" has "$T/e.log" "not an HDF5 file"
+"$CBOUND" info "$T/sd1.h5" --eval >"$T/e.log" 2>&1
+check "info --eval on an imported model: exit 1, says it names no data" \
+    test $? -eq 1 -a "$(grep -c 'names no training data' "$T/e.log")" -eq 1
+"$CBOUND" info "$T/m1.h5" --forward "$T/absent.h5" "$T/o.h5" >"$T/e.log" 2>&1
+check "info --forward with a missing input: exit 1" test $? -eq 1
+$PY -c "
+import h5py, numpy as np
+with h5py.File('$T/x7.h5', 'w') as f: f['x'] = np.zeros((3, 7), '<f4')"
+"$CBOUND" info "$T/m1.h5" --forward "$T/x7.h5" "$T/o.h5" >"$T/e.log" 2>&1
+check "info --forward with inputs of the wrong width: names the expected shape" has "$T/e.log" "shape (n, 20)"
+"$CBOUND" info "$T/m1.h5" --forward "$T/x.h5" >"$T/e.log" 2>&1
+check "info --forward with one file: usage error (exit 2)" test $? -eq 2
+"$CBOUND" info "$T/m1.h5" --bogus >"$T/e.log" 2>&1
+check "info with an unknown option: usage error (exit 2)" test $? -eq 2
+printf 'lr: 0.1\nlearning_rate: 3\n' >"$T/badcfg.yaml"
+"$CBOUND" train --config "$T/badcfg.yaml" -o "$T/z.h5" >"$T/e.log" 2>&1
+check "train --config with an unknown key: exit 2, names file:line and key" \
+    has "$T/e.log" "badcfg.yaml:2: unknown training setting 'learning_rate'"
+mpirun -n 2 "$CBOUND" train "${DATA[@]}" --widths 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 \
+    --opt adam --lr 0.01 --seed 11 --quiet -o "$T/mpi.h5" >"$T/e.log" 2>&1
+check "mpirun -n 2 cbound train: rank 0 trains the same model, exit 0" \
+    test $? -eq 0 -a "$(hash_of "$T/mpi.h5")" = "$h1"
 "$CBOUND" info >"$T/e.log" 2>&1
 check "info without a file: usage error (exit 2)" test $? -eq 2
 "$CBOUND" info --help >"$T/e.log" 2>&1 && "$CBOUND" train --help >>"$T/e.log" 2>&1
