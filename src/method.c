@@ -79,6 +79,7 @@ extern const CbMethod cb_method_magnitude; /* src/prune.c */
 extern const CbMethod cb_method_random;    /* src/prune.c */
 extern const CbMethod cb_method_greedy;    /* src/greedy.c */
 extern const CbMethod cb_method_structured; /* src/structured.c */
+extern const CbMethod cb_method_imp;       /* src/imp.c */
 extern const CbMethod cb_method_twolayer;  /* src/twolayer.c */
 extern const CbMethod cb_method_lowrank;   /* src/lowrank.c */
 extern const CbMethod cb_method_lowrank_planted; /* src/lowrank.c */
@@ -90,6 +91,7 @@ static const CbMethod *const METHODS[] = {
     &cb_method_random,
     &cb_method_greedy,
     &cb_method_structured,
+    &cb_method_imp,
     &cb_method_twolayer,
     &cb_method_lowrank,
     &cb_method_lowrank_planted,
