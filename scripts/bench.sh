@@ -31,5 +31,33 @@ for spec in "784 8192 3" "2500 2048 2"; do
         'BEGIN { printf "width %5d: cbound %7.1f samples/s  PyTorch %7.1f  ratio %.2fx  |  %.0f%% of the sgemm limit %.0f/s (%.0f GFLOP/s, 6 FLOP/weight/sample)  |  memory growth: cbound %.1f MB = %.2fx nominal %.1f MB (params + Adam m,v + activations), PyTorch %.1f MB\n", w, c, t, c / t, 100 * c / lim, lim, g, mc, mc / mn, mn, mt }'
 done
 
+# ---------------------------------------------------------------- spectral norms
+# Certified ‖A‖₂ (src/norms.c: Lanczos on AᵀA, residual bound, rtol 1e-9) against numpy's
+# norm(A, 2) (full SVD, one thread) on the same 2500 × 2500 matrix, in the same run:
+# "gaussian" (the hard case: clustered top singular values) and "spiked" (an outlier, as
+# trained weights have). Goal: >= 20x faster at the same accuracy.
+echo
+echo "== spectral norm: certified Lanczos vs numpy norm(A, 2) (full SVD), one core, n = ${BENCH_NORM_N:-2500}"
+for kind in gaussian spiked; do
+    c=$("$CBOUND" bench-norms --n "${BENCH_NORM_N:-2500}" --kind "$kind" --repeat 3 --data-out "$tmp/A.f64")
+    p=$(/usr/bin/python3 - "$tmp/A.f64" <<'PY'
+import sys, time, numpy as np
+a = np.fromfile(sys.argv[1], dtype="<f8")
+n = int(round(len(a) ** 0.5))
+a = a.reshape(n, n)
+t = time.perf_counter(); v = np.linalg.norm(a, 2); t = time.perf_counter() - t
+print(f"numpy_seconds={t:.4f} numpy_value={v:.17g}")
+PY
+)
+    echo "$c"
+    echo "$p"
+    get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+    awk -v k="$kind" -v c="$(get "$c" seconds)" -v p="$(get "$p" numpy_seconds)" -v vc="$(get "$c" value)" \
+        -v vp="$(get "$p" numpy_value)" -v e="$(get "$c" err)" -v it="$(get "$c" iters)" \
+        'BEGIN { d = vc - vp; if (d < 0) d = -d;
+                 printf "%-8s: cbound %.3f s (%d Lanczos steps, certified err %.2g)  numpy %.3f s  ratio %.1fx  |value diff| / value = %.2g\n",
+                        k, c, it, e, p, p / c, d / vp }'
+done
+
 echo
 echo "== done (load average: $(cut -d' ' -f1-3 /proc/loadavg))"

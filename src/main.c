@@ -23,6 +23,7 @@ static const Command commands[] = {
     {"train", cb_cli_train, "train an MLP and save it as a model file"},
     {"info", cb_cli_info, "validate a model file and summarise it (shapes, norms, metrics)"},
     {"bench-train", cb_cli_bench_train, "time MLP training on one core (used by make bench)"},
+    {"bench-norms", cb_cli_bench_norms, "time the certified spectral norm vs LAPACK SVD (make bench)"},
     {"run", cb_cli_run, "run a sweep (YAML) under MPI into an HDF5 results file"},
     {"task", cb_cli_task, "replay one task of a sweep and print its row"},
     {"report", cb_cli_report, "turn a results file into the papers' figures and tables"},

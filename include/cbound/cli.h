@@ -14,6 +14,7 @@ int cb_cli_info(int argc, char **argv);      /* src/model_cli.c  */
 int cb_cli_run(int argc, char **argv);       /* src/run_cli.c    */
 int cb_cli_task(int argc, char **argv);      /* src/run_cli.c    */
 int cb_cli_bench_train(int argc, char **argv); /* src/bench_cli.c  */
+int cb_cli_bench_norms(int argc, char **argv); /* src/norms_cli.c  */
 int cb_cli_report(int argc, char **argv);    /* src/report_cli.c */
 
 /* Shared option helpers: parse a number or die with "option --x expects ...". */

@@ -1,0 +1,122 @@
+/*
+ * norms_cli — `cbound bench-norms`: the certified spectral norm (src/norms.c) against
+ * LAPACK's full SVD on one core, for `make bench`.
+ *
+ * Makes an n × n matrix from the streams — "gaussian" (entries N(0, 1/n): the hard
+ * case, the top singular values cluster at the Marchenko–Pastur edge) or "spiked"
+ * (gaussian + 3 u vᵀ: an outlier singular value, as trained weights have) — times
+ * cb_norms_spectral (best of --repeat) and, with --lapack, dgesdd (singular values
+ * only), and prints one key=value line that scripts/bench.sh parses. --data-out FILE
+ * writes the matrix (n × n float64, row-major) so numpy can time norm(A, 2) on it.
+ */
+#include "cbound/cli.h"
+#include "cbound/norms.h"
+#include "cbound/rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const char usage_text[] =
+    "usage: cbound bench-norms [options]\n"
+    "Times the certified spectral norm (Lanczos on AᵀA) on an n x n matrix.\n\n"
+    "  --n N            matrix size (default 2500)\n"
+    "  --kind K         gaussian (default) or spiked\n"
+    "  --rtol R         relative accuracy (default 1e-9)\n"
+    "  --repeat R       timed runs, best reported (default 3)\n"
+    "  --lapack         also time LAPACK dgesdd (singular values only)\n"
+    "  --data-out FILE  write the matrix as float64 (n, n) row-major\n"
+    "  -h, --help       this text\n";
+
+int cb_cli_bench_norms(int argc, char **argv)
+{
+    if (cb_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    size_t n = 2500;
+    int repeat = 3, lapack = 0, spiked = 0;
+    double rtol = 1e-9;
+    const char *out = NULL;
+    for (int i = 1; i < argc; ++i) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--lapack")) { lapack = 1; continue; }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "cbound bench-norms: option %s needs a value (or is unknown)\n%s", o, usage_text);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(o, "--n")) n = (size_t)cb_cli_long(o, v, 65, 20000);
+        else if (!strcmp(o, "--rtol")) rtol = cb_cli_double(o, v, 1e-15, 0.5);
+        else if (!strcmp(o, "--repeat")) repeat = (int)cb_cli_long(o, v, 1, 100);
+        else if (!strcmp(o, "--data-out")) out = v;
+        else if (!strcmp(o, "--kind")) {
+            if (!strcmp(v, "spiked")) spiked = 1;
+            else if (strcmp(v, "gaussian")) {
+                fprintf(stderr, "cbound bench-norms: --kind expects gaussian or spiked, got '%s'\n", v);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "cbound bench-norms: unknown option %s\n%s", o, usage_text);
+            return 2;
+        }
+    }
+    double *A = cb_malloc(n * n * sizeof *A);
+    CbStream s = cb_rng_stream(2500, 1, CB_RNG_TEST, 0);
+    for (size_t i = 0; i < n * n; ++i) A[i] = cb_rng_normal(&s) / sqrt((double)n);
+    if (spiked) {
+        double *u = cb_malloc(n * sizeof *u), *v = cb_malloc(n * sizeof *v);
+        for (size_t i = 0; i < n; ++i) u[i] = cb_rng_normal(&s) / sqrt((double)n);
+        for (size_t i = 0; i < n; ++i) v[i] = cb_rng_normal(&s) / sqrt((double)n);
+        for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < n; ++j) A[i * n + j] += 3.0 * u[i] * v[j];
+        free(u);
+        free(v);
+    }
+    if (out) {
+        FILE *f = fopen(out, "wb");
+        if (!f || fwrite(A, sizeof *A, n * n, f) != n * n || fclose(f) != 0) {
+            fprintf(stderr, "cbound bench-norms: cannot write %s\n", out);
+            free(A);
+            return 1;
+        }
+    }
+    CbNormOpts o;
+    cb_norms_opts_default(&o);
+    o.rtol = rtol;
+    CbSpecNorm r = {0};
+    double best = INFINITY;
+    for (int k = 0; k < repeat; ++k) {
+        double t = now_s();
+        if (cb_norms_spectral(A, n, n, &o, &r) != CB_OK) {
+            cb_err_report("cbound bench-norms");
+            free(A);
+            return 1;
+        }
+        t = now_s() - t;
+        if (t < best) best = t;
+    }
+    printf("n=%zu kind=%s rtol=%.3g value=%.17g err=%.3g iters=%d miss_prob=%.3g seconds=%.4f", n,
+           spiked ? "spiked" : "gaussian", rtol, r.value, r.err, r.iters, r.miss_prob, best);
+    if (lapack) {
+        double ref, t = now_s();
+        if (cb_norms_spectral_ref(A, n, n, &ref) != CB_OK) {
+            cb_err_report("cbound bench-norms");
+            free(A);
+            return 1;
+        }
+        printf(" dgesdd_seconds=%.4f dgesdd_value=%.17g", now_s() - t, ref);
+    }
+    printf("\n");
+    free(A);
+    return 0;
+}
