@@ -272,7 +272,9 @@ CbStatus cb_greedy_compress(CbMlp *m, const CbGreedyOptions *o, CbLoss loss, con
 
 /* ------------------------------------------------------------------ sweep method `greedy` */
 
-static CbStatus greedy_options(const CbParams *p, CbGreedyOptions *o)
+/* strict = 0 for the sweep loader's check, which may pass one parameter at a time
+ * (so `mode: quantize` alone does not yet need alpha) */
+static CbStatus greedy_options(const CbParams *p, CbGreedyOptions *o, int strict)
 {
     cb_greedy_options_default(o);
     const char *mode = cb_params_text(p, "mode", "prune"), *score = cb_params_text(p, "score", "hessian"),
@@ -289,7 +291,7 @@ static CbStatus greedy_options(const CbParams *p, CbGreedyOptions *o)
     else return CB_ERR(CB_EINVAL, "greedy: projection: expected on or off, found '%s'", proj);
     o->fraction = cb_params_num(p, "fraction", 0.5);
     o->p = cb_params_num(p, "p", 0.5);
-    o->alpha = cb_params_num(p, "alpha", NAN);
+    o->alpha = cb_params_num(p, "alpha", strict ? NAN : 1.0);
     o->proj_c = cb_params_num(p, "proj_c", 1.0);
     double samples = cb_params_num(p, "samples", 512), probes = cb_params_num(p, "probes", 16),
            rounds = cb_params_num(p, "rounds", 1);
@@ -308,14 +310,14 @@ static CbStatus greedy_options(const CbParams *p, CbGreedyOptions *o)
 static CbStatus greedy_check(const CbParams *p)
 {
     CbGreedyOptions o;
-    CB_TRY(greedy_options(p, &o));
+    CB_TRY(greedy_options(p, &o, 0));
     return cb_disc_param_check(p);
 }
 
 static CbStatus greedy_method(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
 {
     CbGreedyOptions o;
-    CB_TRY(greedy_options(ctx->params, &o));
+    CB_TRY(greedy_options(ctx->params, &o, 1));
     size_t rep = 0;
     /* the loss follows the data: cross-entropy for labels, MSE for targets */
     CbLoss loss = ctx->train->y ? CB_LOSS_CROSS_ENTROPY : CB_LOSS_MSE;

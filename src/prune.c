@@ -197,10 +197,12 @@ CbStatus cb_prune_random(CbMlp *m, double sparsity, int dense_last, uint64_t see
 
 /* ------------------------------------------------------------------ sweep methods */
 
-static CbStatus common_params(const CbParams *p, const char *method, double *sparsity, int *dense_last)
+/* require_sparsity = 0 for the sweep loader's check, which may pass one parameter at a time */
+static CbStatus common_params(const CbParams *p, const char *method, double *sparsity, int *dense_last,
+                              int require_sparsity)
 {
     *sparsity = cb_params_num(p, "sparsity", NAN);
-    if (!(*sparsity >= 0 && *sparsity < 1)) {
+    if ((require_sparsity || cb_params_has(p, "sparsity")) && !(*sparsity >= 0 && *sparsity < 1)) {
         CB_ERR(CB_EINVAL, "%s: sparsity: expected a number in [0, 1), found '%s'", method,
                cb_params_text(p, "sparsity", "(missing)"));
         cb_err_hint("give the target sparsity, e.g. sparsity: [0.5, 0.9]");
@@ -219,7 +221,7 @@ static CbStatus magnitude_check(const CbParams *p)
     double s;
     int dl;
     CbPruneScope sc;
-    CB_TRY(common_params(p, "magnitude", &s, &dl));
+    CB_TRY(common_params(p, "magnitude", &s, &dl, 0));
     return cb_prune_scope_parse(cb_params_text(p, "scope", "layer"), &sc);
 }
 
@@ -228,7 +230,7 @@ static CbStatus magnitude_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *r
     double s;
     int dl;
     CbPruneScope sc;
-    CB_TRY(common_params(ctx->params, "magnitude", &s, &dl));
+    CB_TRY(common_params(ctx->params, "magnitude", &s, &dl, 1));
     CB_TRY(cb_prune_scope_parse(cb_params_text(ctx->params, "scope", "layer"), &sc));
     CB_TRY(cb_prune_magnitude(out, s, sc, dl));
     return cb_disc_after(ctx, out, res);
@@ -238,14 +240,14 @@ static CbStatus random_check(const CbParams *p)
 {
     double s;
     int dl;
-    return common_params(p, "random", &s, &dl);
+    return common_params(p, "random", &s, &dl, 0);
 }
 
 static CbStatus random_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
 {
     double s;
     int dl;
-    CB_TRY(common_params(ctx->params, "random", &s, &dl));
+    CB_TRY(common_params(ctx->params, "random", &s, &dl, 1));
     CB_TRY(cb_prune_random(out, s, dl, ctx->seed, ctx->key));
     return cb_disc_after(ctx, out, res);
 }
