@@ -148,6 +148,31 @@ static CbStatus data_basis_local(const double *Y, size_t m, size_t ns, CbLowrank
     return st;
 }
 
+/* ScaLAPACK solver: P = W Xᵀ (m, ns) is formed on rank 0 of comm, pdgesvd runs over
+ * an automatic grid of all ranks, rank 0 projects and broadcasts What and s. */
+static CbStatus data_scalapack(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
+                               MPI_Comm comm, double *What, double *s)
+{
+    size_t k = min_sz(m, ns);
+    CbBlacsGrid g;
+    CB_TRY(cb_scalapack_grid_init(comm, 0, 0, &g));
+    double *P = NULL, *U = NULL;
+    if (g.rank == 0) {
+        P = cb_malloc(m * ns * sizeof *P);
+        U = cb_malloc(m * k * sizeof *U);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)ns, (int)n, 1.0, W, (int)n, X, (int)n, 0.0,
+                    P, (int)ns);
+    }
+    CbStatus st = cb_scalapack_svd(&g, P, (int)m, (int)ns, 0, 64, s, U, NULL);
+    if (st == CB_OK && g.rank == 0) project_rows(U, k, min_sz(r, k), W, m, n, What);
+    if (st == CB_OK && MPI_Bcast(What, (int)(m * n), MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+        st = CB_ERR(CB_EMPI, "lowrank data: MPI_Bcast of the compressed layer failed");
+    free(P);
+    free(U);
+    cb_scalapack_grid_free(&g);
+    return st;
+}
+
 CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
                          CbLowrankSolver solver, MPI_Comm comm, double *What, double *sv)
 {
@@ -156,38 +181,21 @@ CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, s
     if (solver != CB_LOWRANK_GRAM && solver != CB_LOWRANK_SVD && solver != CB_LOWRANK_SCALAPACK)
         return CB_ERR(CB_EINVAL, "lowrank data: unknown solver %d", (int)solver);
     size_t k = min_sz(m, ns);
-    double *Y = cb_malloc(ns * m * sizeof *Y), *U = cb_malloc(m * m * sizeof *U), *s = cb_malloc(k * sizeof *s);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n, 0.0, Y,
-                (int)m);
-    size_t kk = 0;
+    double *s = cb_malloc(k * sizeof *s);
     CbStatus st;
-    if (solver != CB_LOWRANK_SCALAPACK) {
-        st = data_basis_local(Y, m, ns, solver, U, &kk, s);
+    if (solver == CB_LOWRANK_SCALAPACK) {
+        st = data_scalapack(W, m, n, X, ns, r, comm, What, s);
     } else {
-        /* P = Yᵀ (m, ns) on rank 0 of comm, pdgesvd over an automatic grid, U back on rank 0. */
-        CbBlacsGrid g;
-        st = cb_scalapack_grid_init(comm, 0, 0, &g);
-        if (st == CB_OK) {
-            double *P = NULL;
-            if (g.rank == 0) {
-                P = cb_malloc(m * ns * sizeof *P);
-                for (size_t i = 0; i < ns; ++i)
-                    for (size_t j = 0; j < m; ++j) P[j * ns + i] = Y[i * m + j];
-            }
-            st = cb_scalapack_svd(&g, P, (int)m, (int)ns, 0, 64, s, g.rank == 0 ? U : NULL, NULL);
-            free(P);
-            if (st == CB_OK && MPI_Bcast(U, (int)(m * k), MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
-                st = CB_ERR(CB_EMPI, "lowrank data: MPI_Bcast of the singular vectors failed");
-            cb_scalapack_grid_free(&g);
-        }
-        kk = k;
+        double *Y = cb_malloc(ns * m * sizeof *Y), *U = cb_malloc(m * m * sizeof *U);
+        size_t kk = 0;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n, 0.0,
+                    Y, (int)m);
+        st = data_basis_local(Y, m, ns, solver, U, &kk, s);
+        if (st == CB_OK) project_rows(U, kk, min_sz(r, kk), W, m, n, What);
+        free(Y);
+        free(U);
     }
-    if (st == CB_OK) {
-        project_rows(U, kk, min_sz(r, kk), W, m, n, What);
-        if (sv) memcpy(sv, s, k * sizeof *s);
-    }
-    free(Y);
-    free(U);
+    if (st == CB_OK && sv) memcpy(sv, s, k * sizeof *s);
     free(s);
     return st;
 }

@@ -223,7 +223,9 @@ int main(int argc, char **argv)
 
         /* ScaLAPACK solver over all ranks agrees with LAPACK. */
         double Ws[m * n], svs[m];
-        CbStatus st = cb_lowrank_data(W, m, n, X, ns, r, CB_LOWRANK_SCALAPACK, MPI_COMM_WORLD, Ws, svs);
+        /* W and X live on rank 0 only */
+        CbStatus st = cb_lowrank_data(rank == 0 ? W : NULL, m, n, rank == 0 ? X : NULL, ns, r, CB_LOWRANK_SCALAPACK,
+                                      MPI_COMM_WORLD, Ws, svs);
         double dW = maxdiff(Ws, What, m * n), ds = maxdiff(svs, sv_data, m);
         CHECK(st == CB_OK && dW < 1e-10 && ds < 1e-12 * sv_data[0],
               "ScaLAPACK solver on %d rank(s) = LAPACK: What %.3g, singular values %.3g", size, dW, ds);

@@ -37,8 +37,9 @@ CbStatus cb_lowrank_svd(const double *W, size_t m, size_t n, size_t r, double *W
 
 /* Data-driven: What (m, n) = U_r U_rᵀ W minimizing ‖(W − Ŵ)Xᵀ‖_F, X (ns, n).
  * sv (min(m, ns)), may be NULL, receives the singular values of W Xᵀ.
- * `comm` is used only by CB_LOWRANK_SCALAPACK (all its ranks must call, with the
- * same arguments on every rank; What and sv are returned on every rank). */
+ * `comm` is used only by CB_LOWRANK_SCALAPACK: every rank of comm calls with the same
+ * m, n, ns, r; W and X are read on rank 0 only (may be NULL elsewhere); What and
+ * sv are returned on every rank. */
 CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
                          CbLowrankSolver solver, MPI_Comm comm, double *What, double *sv);
 
