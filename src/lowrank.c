@@ -456,7 +456,8 @@ CbStatus cb_lowrank_planted(const CbLowrankPlanted *cfg, size_t ns, uint64_t see
  * training inputs propagated by cb_mlp_forward_d); biases are kept. Records per
  * layer lr_rank and preact_rel_err, and (curves = 1) the rank curves of both
  * methods as series lr_data_L<l> / lr_svd_L<l> (x = r, y = relative
- * pre-activation error). The sweep method runs one task per rank, so it uses
+ * pre-activation error). dense_last = 1 leaves the output layer dense (recorded
+ * with its full rank). The sweep method runs one task per rank, so it uses
  * LAPACK (solver gram|svd); the ScaLAPACK solver is for callers that own a
  * communicator (cb_lowrank_data with CB_LOWRANK_SCALAPACK). */
 
@@ -466,6 +467,7 @@ typedef struct {
     CbLowrankSolver solver;
     size_t samples;
     int curves;
+    int dense_last;         /* 1 = leave the output layer as it is  */
 } LowrankOpts;
 
 static CbStatus lowrank_options(const CbParams *p, LowrankOpts *o)
@@ -499,6 +501,11 @@ static CbStatus lowrank_options(const CbParams *p, LowrankOpts *o)
                       cb_params_text(p, "samples", ""));
     if (!(cv == 0 || cv == 1))
         return CB_ERR(CB_EINVAL, "lowrank: curves: expected 0 or 1, found '%s'", cb_params_text(p, "curves", ""));
+    double dl = cb_params_num(p, "dense_last", 0);
+    if (!(dl == 0 || dl == 1))
+        return CB_ERR(CB_EINVAL, "lowrank: dense_last: expected 0 or 1, found '%s'",
+                      cb_params_text(p, "dense_last", ""));
+    o->dense_last = (int)dl;
     o->samples = (size_t)ns;
     o->curves = (int)cv;
     return CB_OK;
@@ -534,10 +541,14 @@ static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res
         size_t m = a->widths[l + 1], n = a->widths[l], K = min_sz(m, n);
         const double *W = p + a->offset_W[l], *X = l == 0 ? x0 : acts[l - 1];
         size_t r = isnan(o.rank) ? (size_t)ceil(o.fraction * (double)K) : (size_t)o.rank;
-        if (r > K) r = K;
+        int keep = o.dense_last && l == a->depth - 1;
+        if (r > K || keep) r = K;
         double *What = cb_malloc(m * n * sizeof *What);
-        st = o.data_mode ? cb_lowrank_data(W, m, n, X, ns, r, o.solver, MPI_COMM_SELF, What, NULL)
-                         : cb_lowrank_svd(W, m, n, r, What, NULL);
+        if (keep)
+            memcpy(What, W, m * n * sizeof *What);
+        else
+            st = o.data_mode ? cb_lowrank_data(W, m, n, X, ns, r, o.solver, MPI_COMM_SELF, What, NULL)
+                             : cb_lowrank_svd(W, m, n, r, What, NULL);
         if (st == CB_OK) {
             double base = 0, *Y = cb_malloc(ns * m * sizeof *Y);
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n,
@@ -547,8 +558,9 @@ static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res
             res->layers[l].v[CB_L_lr_rank] = (double)r;
             res->layers[l].v[CB_L_param] = (double)r;
             res->layers[l].v[CB_L_preact_rel_err] = cb_lowrank_preact_err(W, What, m, n, X, ns) / base;
-            for (size_t i = 0; i < m * n; ++i) out->W[l][i] = (float)What[i];
-            fact += (double)(r * (m + n));
+            if (!keep)
+                for (size_t i = 0; i < m * n; ++i) out->W[l][i] = (float)What[i];
+            fact += keep ? (double)(m * n) : (double)(r * (m + n)); /* a kept layer stays dense */
             dense += (double)(m * n);
             if (o.curves) {
                 double *cd = cb_malloc((K + 1) * sizeof *cd), *cs = cb_malloc((K + 1) * sizeof *cs);
@@ -575,14 +587,15 @@ static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res
     return st;
 }
 
-static const char *const lowrank_params[] = {"rank", "rank_fraction", "mode", "solver", "samples", "curves", NULL};
-static const char *const lowrank_defaults[] = {NULL, "0.5", "data", "gram", "10000", "1", NULL};
+static const char *const lowrank_params[] = {"rank", "rank_fraction", "mode", "solver", "samples", "curves",
+                                             "dense_last", NULL};
+static const char *const lowrank_defaults[] = {NULL, "0.5", "data", "gram", "10000", "1", "0", NULL};
 
 const CbMethod cb_method_lowrank = {
     .name = "lowrank",
     .version = 1,
     .summary = "003: rank-r layers by truncated SVD (mode svd) or pre-activation reconstruction on training "
-               "inputs (mode data); rank or rank_fraction, solver gram|svd, samples, curves",
+               "inputs (mode data); rank or rank_fraction, solver gram|svd, samples, curves, dense_last",
     .param_names = lowrank_params,
     .param_defaults = lowrank_defaults,
     .check = lowrank_check,

@@ -379,7 +379,7 @@ int main(int argc, char **argv)
         extern const CbMethod cb_method_lowrank, cb_method_lowrank_planted;
         const CbMethod *me = &cb_method_lowrank;
         const char *bad[][2] = {{"rank", "-1"}, {"rank", "2.5"}, {"rank_fraction", "1.5"}, {"mode", "qr"},
-                                {"solver", "lu"}, {"samples", "-3"}, {"curves", "2"}};
+                                {"solver", "lu"}, {"samples", "-3"}, {"curves", "2"}, {"dense_last", "3"}};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
             CbParams p = {0};
             cb_params_set(&p, bad[i][0], bad[i][1]);
@@ -453,6 +453,24 @@ int main(int argc, char **argv)
         }
         CHECK(err_mode[0][0] <= err_mode[1][0] + 1e-12 && err_mode[0][1] <= err_mode[1][1] + 1e-12,
               "data mode error <= svd mode error per layer");
+        {
+            CbParams p = {0};
+            cb_params_set(&p, "rank", "1");
+            cb_params_set(&p, "dense_last", "1");
+            CbTaskCtx ctx = {.seed = 1, .key = 2, .method = "lowrank", .params = &p, .train = &tr, .model = &model};
+            CbResult res;
+            cb_result_init(&res, 2);
+            CbMlp *out = cb_mlp_clone(net);
+            CHECK(me->compress(&ctx, out, &res) == CB_OK && memcmp(out->W[1], net->W[1], 18 * sizeof(float)) == 0 &&
+                      res.layers[1].v[CB_L_lr_rank] == 3 && res.layers[1].v[CB_L_preact_rel_err] == 0 &&
+                      res.layers[0].v[CB_L_lr_rank] == 1,
+                  "dense_last = 1 keeps the output layer (rank %g, error %g) and compresses the others",
+                  res.layers[1].v[CB_L_lr_rank], res.layers[1].v[CB_L_preact_rel_err]);
+            CHECK_CLOSE(res.task[CB_T_lowrank_param_fraction], (1.0 * 13 + 18) / (42 + 18), 1e-15,
+                        "factored size counts the kept layer as dense");
+            cb_mlp_free(out);
+            cb_result_free(&res);
+        }
         CbData wrong = tr;
         wrong.d = 6;
         CbParams p = {0};
