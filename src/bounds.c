@@ -32,6 +32,8 @@ void cb_bounds_opts_default(CbBoundsOpts *o)
     o->recipe = 1;
     o->recipe_dmax = 10.0;
     o->recipe_xtol = 1e-3;
+    o->latala = 1;
+    o->margins = 1;
 }
 
 double cb_bounds_ln_r(double max_abs, double rho)
@@ -322,6 +324,8 @@ CbStatus cb_bounds_run(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp *com
     if (ctx->measure) {
         if (ctx->measure->norm_rtol > 0) o.norm_rtol = ctx->measure->norm_rtol;
         o.mc_reps = ctx->measure->latala ? ctx->measure->mc_masks : 0;
+        o.latala = ctx->measure->latala;
+        o.margins = ctx->measure->margins;
     }
     return cb_bounds_run_opts(ctx, orig, comp, &o, res);
 }
@@ -420,7 +424,7 @@ CbStatus cb_bounds_run_opts(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp
         row->v[CB_L_l21_W] = y->l21;
         row->v[CB_L_psi] = psi;
         row->v[CB_L_kappa] = y->kappa;
-        if (is_mbp && st == CB_OK) {
+        if (is_mbp && o->latala && st == CB_OK) {
             double eps = L / o->delta, gam = cb_latala_gamma(d, psi, m, n);
             y->chi = cb_latala_keep_prob(d);
             y->eps_gamma = eps * gam;
@@ -452,7 +456,7 @@ CbStatus cb_bounds_run_opts(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp
         }
     }
     CbMargins mg = {0};
-    if (st == CB_OK && ctx->train && ctx->train->y) {
+    if (st == CB_OK && o->margins && ctx->train && ctx->train->y) {
         st = cb_margins_measure(orig, comp, ctx->train, &mg);
         if (st == CB_OK) {
             size_t n = mg.n;

@@ -277,6 +277,19 @@ int main(int argc, char **argv)
     cb_mlp_free(h);
     cb_result_free(&bad);
 
+    /* the sweep's switches: latala off -> no Latała columns; margins off -> no bounds */
+    cb_result_init(&bad, 3);
+    bad.task[CB_T_mbp_d] = dused;
+    CbMeasureOpts m2 = meas;
+    m2.latala = 0;
+    m2.margins = 0;
+    ctx.measure = &m2;
+    CHECK(cb_bounds_run(&ctx, f, g, &bad) == CB_OK && isnan(bad.layers[0].v[CB_L_latala_a]) &&
+              bad.n_bounds == 0 && isnan(bad.task[CB_T_gamma_min]) && isfinite(bad.layers[0].v[CB_L_spec_W]),
+          "measure.latala/margins off: norms only");
+    ctx.measure = &meas;
+    cb_result_free(&bad);
+
     /* again with every label right: positive margins, the recipe bisects, authors_code finite */
     cb_result_free(&res);
     make_data(f, &tr, x, y, 0);

@@ -39,6 +39,8 @@ typedef struct {
     int recipe;          /* run the authors' recipe (best d by bisection)                 */
     double recipe_dmax;  /* bisection interval [0, recipe_dmax] (10, as the authors)     */
     double recipe_xtol;  /* bisection tolerance (1e-3, as the authors)                    */
+    int latala;          /* Latała brackets and Lemma 5.1 columns (MBP tasks)             */
+    int margins;         /* margins, output-error bounds and the bounds table             */
 } CbBoundsOpts;
 
 void cb_bounds_opts_default(CbBoundsOpts *o);
