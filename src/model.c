@@ -85,6 +85,13 @@ static const char *h5_detail(void)
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+/* Close handle h (if open) with `close`; a failure becomes the error when none is set yet. */
+static void h5_close(herr_t (*close)(hid_t), hid_t h, CbStatus *st, const char *path, const char *obj)
+{
+    if (h >= 0 && close(h) < 0 && *st == CB_OK) *st = CB_ERR(CB_EHDF5, "%s: HDF5 failed to close '%s' (%s)", path,
+                                                           obj, h5_detail());
+}
+
 static CbStatus h5_fail(const char *path, const char *what, const char *obj)
 {
     return CB_ERR(CB_EHDF5, "%s: HDF5 failed to %s '%s' (%s)", path, what, obj, h5_detail());
@@ -95,10 +102,10 @@ static CbStatus write_attr(hid_t loc, const char *path, const char *name, hid_t 
 {
     hid_t space = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR);
     hid_t a = space < 0 ? -1 : H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t w = a < 0 ? -1 : H5Awrite(a, mtype, val);
-    if (a >= 0 && H5Aclose(a) < 0) w = -1;
-    if (space >= 0) H5Sclose(space);
-    return w < 0 ? h5_fail(path, "write attribute", name) : CB_OK;
+    CbStatus st = a < 0 || H5Awrite(a, mtype, val) < 0 ? h5_fail(path, "write attribute", name) : CB_OK;
+    h5_close(H5Aclose, a, &st, path, name);
+    h5_close(H5Sclose, space, &st, path, name);
+    return st;
 }
 
 static CbStatus write_attr_str(hid_t loc, const char *path, const char *name, const char *s)
@@ -110,7 +117,7 @@ static CbStatus write_attr_str(hid_t loc, const char *path, const char *name, co
         return h5_fail(path, "make string type for", name);
     }
     CbStatus st = write_attr(loc, path, name, t, t, 0, s);
-    H5Tclose(t);
+    h5_close(H5Tclose, t, &st, path, name);
     return st;
 }
 
@@ -132,10 +139,12 @@ static CbStatus write_f32(hid_t loc, const char *path, const char *name, size_t 
     hid_t space = H5Screate_simple(cols ? 2 : 1, dims, NULL);
     hid_t d = space < 0 ? -1
                         : H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t w = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (d >= 0 && H5Dclose(d) < 0) w = -1;
-    if (space >= 0) H5Sclose(space);
-    return w < 0 ? h5_fail(path, "write dataset", name) : CB_OK;
+    CbStatus st = d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0
+                      ? h5_fail(path, "write dataset", name)
+                      : CB_OK;
+    h5_close(H5Dclose, d, &st, path, name);
+    h5_close(H5Sclose, space, &st, path, name);
+    return st;
 }
 
 /* ------------------------------------------------------------------ save */
@@ -206,6 +215,7 @@ static CbStatus write_root(hid_t f, const char *path, const CbModel *m)
     if (st == CB_OK) st = write_attr_str(f, path, "content_hash", hash);
     if (st == CB_OK) st = write_attr_str(f, path, "init_hash", init_hash);
     if (st == CB_OK) st = write_attr_i64(f, path, "init_known", m->init != NULL);
+    if (st == CB_OK && !m->init) st = write_attr_str(f, path, "init_note", "initial weights unknown: W_init = W");
     if (st == CB_OK) st = write_attr_str(f, path, "dataset", m->dataset);
     if (st == CB_OK) st = write_attr_str(f, path, "train_config", m->train_config ? m->train_config : "");
     if (st == CB_OK) st = write_attr_str(f, path, "created", created);
@@ -299,7 +309,7 @@ static CbStatus read_attr_str(hid_t loc, const char *path, const char *obj, cons
         else
             *out = strdup(s ? s : "");
         if (s) H5free_memory(s);
-        if (mt >= 0) H5Tclose(mt);
+        h5_close(H5Tclose, mt, &st, path, name);
     } else {
         size_t n = H5Tget_size(t);
         hid_t mt = H5Tcopy(H5T_C_S1);
@@ -311,10 +321,10 @@ static CbStatus read_attr_str(hid_t loc, const char *path, const char *obj, cons
         } else {
             *out = s;
         }
-        if (mt >= 0) H5Tclose(mt);
+        h5_close(H5Tclose, mt, &st, path, name);
     }
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    h5_close(H5Tclose, t, &st, path, name);
+    h5_close(H5Aclose, a, &st, path, name);
     return st;
 }
 
@@ -341,9 +351,9 @@ static CbStatus read_attr_num(hid_t loc, const char *path, const char *obj, cons
         else if (H5Aread(a, mtype, out) < 0)
             st = h5_fail(path, "read attribute", name);
     }
-    if (s >= 0) H5Sclose(s);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    h5_close(H5Sclose, s, &st, path, name);
+    h5_close(H5Tclose, t, &st, path, name);
+    h5_close(H5Aclose, a, &st, path, name);
     return st;
 }
 
@@ -396,9 +406,9 @@ static CbStatus dset_shape(hid_t f, const char *path, int l, const char *name, i
         else
             H5Sget_simple_extent_dims(s, dims, NULL);
     }
-    if (s >= 0) H5Sclose(s);
-    if (t >= 0) H5Tclose(t);
-    H5Dclose(d);
+    h5_close(H5Sclose, s, &st, path, name);
+    h5_close(H5Tclose, t, &st, path, name);
+    h5_close(H5Dclose, d, &st, path, name);
     return st;
 }
 
@@ -421,9 +431,11 @@ static CbStatus read_f32(hid_t f, const char *path, int l, const char *name, siz
     }
     hid_t d;
     CB_TRY(open_dset(f, path, l, name, &d));
-    herr_t r = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    H5Dclose(d);
-    return r < 0 ? h5_fail(path, "read dataset", name) : CB_OK;
+    CbStatus st = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0
+                      ? h5_fail(path, "read dataset", name)
+                      : CB_OK;
+    h5_close(H5Dclose, d, &st, path, name);
+    return st;
 }
 
 static CbStatus check_finite(const char *path, int l, const char *name, const float *a, size_t rows, size_t cols)
@@ -543,7 +555,7 @@ static CbStatus read_metrics(hid_t f, const char *path, CbTrainResult *r)
     if (st == CB_OK) st = read_attr_f64(g, path, "/metrics", "samples_per_s", &r->samples_per_s);
     r->epochs_run = (int)epochs;
     r->steps = (long)steps;
-    H5Gclose(g);
+    h5_close(H5Gclose, g, &st, path, "/metrics");
     return st;
 }
 

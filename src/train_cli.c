@@ -37,7 +37,7 @@ static const char USAGE[] =
     "  --dim D --teacher-width W --noise S   gaussian teacher data (with --classes K or --regression)\n"
     "  --data-seed S         seed of the data streams (gaussian data, random subsets; default 0)\n"
     "model:\n"
-    "  --widths W0,W1,...,WL all widths, input first (0 = from the data), e.g. 784,784,10\n"
+    "  --widths W0,W1,...,WL all widths, input first (0 = from the data); default 0,784,0\n"
     "  --depth L --width W   L linear layers of hidden width W (input and output from the data)\n"
     "  --classes K           output width (default: from the data)\n"
     "  --act A               relu (default), tanh, identity, softplus;  --beta B  softplus sharpness\n"
@@ -233,7 +233,7 @@ static int parse_args(int argc, char **argv, CbTrainSpec *s, const char **out, i
     return 0;
 }
 
-static int train_and_save(CbTrainSpec *s, const char *out)
+static int train_and_save(CbTrainSpec *s, const char *out, int force)
 {
     CbData train = {0}, test = {0};
     CbModel m = {0};
@@ -248,6 +248,10 @@ static int train_and_save(CbTrainSpec *s, const char *out)
         printf("stage key  %016" PRIx64 "  seed %" PRIu64 "\n", cb_model_spec_key(s), s->train.seed);
         fflush(stdout);
         st = cb_model_train(s, &train, &test, &m);
+    }
+    if (st == CB_OK && !force && access(out, F_OK) == 0) { /* appeared while we trained */
+        st = CB_ERR(CB_EEXIST, "%s appeared while training; refusing to overwrite it", out);
+        cb_err_hint("pass --force to replace it, or choose another -o");
     }
     if (st == CB_OK) st = cb_model_save(out, &m);
     if (st == CB_OK) {
@@ -287,7 +291,7 @@ int cb_cli_train(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (rank == 0) {
         if (size > 1) printf("cbound train is serial: rank 0 trains, %d other rank(s) wait\n", size - 1);
-        rc = train_and_save(&s, out);
+        rc = train_and_save(&s, out, force);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return rc;

@@ -6,7 +6,8 @@
  *                                  cbound_version, depth, widths (depth+1),
  *                                  activation, beta, bias,
  *                                  content_hash (hex of the weights), init_hash,
- *                                  init_known (0: W_init = W, initial weights unknown),
+ *                                  init_known (0: W_init = W, initial weights unknown;
+ *                                  then also init_note, a string saying so),
  *                                  dataset, train_config (text), created (ISO time)
  *   /layers/<l>/W           float32 (d_out, d_in)      l = 0 .. depth-1
  *   /layers/<l>/b           float32 (d_out)            when bias
