@@ -142,6 +142,12 @@ static void test_special(void)
     CHECK(cb_norms_spectral(R, 90, 70, &o, &r) == CB_ENUMERIC && strstr(cb_err_msg(), "(1, 7)"),
           "NaN entry named: %s", cb_err_msg());
     CHECK(cb_norms_spectral_ref(R, 90, 70, &ref) == CB_ENUMERIC, "NaN entry rejected by reference");
+    {
+        double *sv = malloc(70 * sizeof *sv);
+        CHECK(cb_norms_singular_values(R, 90, 70, sv) == CB_ENUMERIC && strstr(cb_err_msg(), "info"),
+              "dgesdd failure (NaN input) reported: %s", cb_err_msg());
+        free(sv);
+    }
     double *G = random_matrix(200, 180, 1.0, 0, 12);
     bad = o;
     bad.max_iter = 3;
