@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -397,6 +398,20 @@ CbStatus cb_results_open(CbResults *r, const CbSweep *s, CbResultsMode mode, int
         cb_err_hint("continue it with `cbound run --resume %s`, or start over (deleting it) with --force", s->file);
         return st;
     }
+    /* A journal is written by one run at a time: a second cbound (or ranks
+     * orphaned by a killed mpirun, still finishing) holds its lock. */
+    if (have_j) {
+        int fd = open(r->journal_path, O_RDONLY);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            close(fd);
+            CbStatus st = CB_ERR(CB_EEXIST, "%s: another cbound run is writing this journal right now",
+                                 r->journal_path);
+            cb_err_hint("wait for it to end (or stop it: its ranks may outlive a killed mpirun for a moment), "
+                        "then run again");
+            return st;
+        }
+        if (fd >= 0) close(fd);
+    }
     if (mode == CB_RESULTS_FORCE) {
         CB_TRY(remove_file(s->output));
         CB_TRY(remove_file(r->journal_path));
@@ -411,6 +426,8 @@ CbStatus cb_results_open(CbResults *r, const CbSweep *s, CbResultsMode mode, int
     if (have_j) CB_TRY(journal_load(r));
     r->fd = open(r->journal_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (r->fd < 0) return CB_ERR(CB_EIO, "%s: cannot open for writing: %s", r->journal_path, strerror(errno));
+    if (flock(r->fd, LOCK_EX | LOCK_NB) != 0)
+        return CB_ERR(CB_EEXIST, "%s: another cbound run is writing this journal right now", r->journal_path);
     if (!have_j) CB_TRY(write_all(r->fd, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC), r->journal_path));
     char now[32], ses[4096];
     cb_results_iso(cb_results_now(), now, sizeof now);

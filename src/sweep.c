@@ -231,7 +231,7 @@ static void range_text(const Setting *st, char *buf, size_t len)
 static int in_range(const Setting *st, double v)
 {
     if (st->open & LO_OPEN ? !(v > st->lo) : !(v >= st->lo)) return 0;
-    if (st->open & HI_OPEN ? !(v < st->hi) : !(v <= st->hi)) return 0;
+    if (st->hi < BIG && (st->open & HI_OPEN ? !(v < st->hi) : !(v <= st->hi))) return 0; /* BIG = no upper bound */
     return 1;
 }
 
