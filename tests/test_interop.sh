@@ -173,6 +173,16 @@ mpirun -n 2 "$CBOUND" train "${DATA[@]}" --widths 20,24,4 --act softplus --beta 
     --opt adam --lr 0.01 --seed 11 --quiet -o "$T/mpi.h5" >"$T/e.log" 2>&1
 check "mpirun -n 2 cbound train: rank 0 trains the same model, exit 0" \
     test $? -eq 0 -a "$(hash_of "$T/mpi.h5")" = "$h1"
+# An output file that appears while training (another process) is not overwritten either.
+"$CBOUND" train "${DATA[@]}" --widths 20,24,4 --epochs 8000 --batch 300 --quiet -o "$T/race.h5" >"$T/race.log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q "stage key" "$T/race.log" && break; sleep 0.05; done
+echo "someone else's" >"$T/race.h5"
+wait $pid
+rc=$?
+check "train refuses an -o file that appeared while training (exit 1, file kept)" \
+    test $rc -eq 1 -a "$(cat "$T/race.h5")" = "someone else's"
+check "  ... message says it appeared while training" has "$T/race.log" "appeared while training"
 "$CBOUND" info >"$T/e.log" 2>&1
 check "info without a file: usage error (exit 2)" test $? -eq 2
 "$CBOUND" info --help >"$T/e.log" 2>&1 && "$CBOUND" train --help >>"$T/e.log" 2>&1
