@@ -327,6 +327,14 @@ static CbStatus check_shapes(const CbMlp *m, CbLoss loss, const CbData *d, const
             return CB_EINVAL;
         }
     }
+    if (d->y && !d->t) /* labels index the outputs (cross-entropy, one-hot MSE, margins) */
+        for (size_t i = 0; i < d->n; ++i)
+            if (d->y[i] < 0 || (size_t)d->y[i] >= k) {
+                cb_err_set(__FILE__, __LINE__, CB_EINVAL, "%s data '%s': label of sample %zu is %d, expected 0 .. %zu",
+                           what, d->name, i, (int)d->y[i], k - 1);
+                cb_err_hint("labels must index the network's outputs");
+                return CB_EINVAL;
+            }
     return CB_OK;
 }
 

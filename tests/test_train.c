@@ -434,6 +434,14 @@ static void test_eval_and_errors(void)
           "train: shape mismatch rejected: %s", cb_err_msg());
     CHECK(cb_train(m, &c, &D, &Dd, &res) == CB_EINVAL && strstr(cb_err_msg(), "test data"),
           "train: test-set mismatch rejected: %s", cb_err_msg());
+    y[777] = 4;
+    CHECK(cb_train(m, &c, &D, NULL, &res) == CB_EINVAL && strstr(cb_err_msg(), "sample 777 is 4"),
+          "train: label out of range rejected: %s", cb_err_msg());
+    y[777] = -1;
+    CHECK(cb_train_eval(m, CB_LOSS_CROSS_ENTROPY, &D, &loss, &acc, NULL) == CB_EINVAL &&
+              strstr(cb_err_msg(), "sample 777 is -1"),
+          "eval: negative label rejected: %s", cb_err_msg());
+    y[777] = 2;
     CbData D0 = make_data(x, y, NULL, 0, 3, 4);
     CHECK(cb_train(m, &c, &D0, NULL, &res) == CB_EINVAL && strstr(cb_err_msg(), "empty"),
           "train: empty data rejected: %s", cb_err_msg());
