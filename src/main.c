@@ -27,6 +27,7 @@ static const Command commands[] = {
     {"run", cb_cli_run, "run a sweep (YAML) under MPI into an HDF5 results file"},
     {"task", cb_cli_task, "replay one task of a sweep and print its row"},
     {"report", cb_cli_report, "turn a results file into the papers' figures and tables"},
+    {"lowrank", cb_cli_lowrank, "003 low-rank compression of a model file; SVDs distributed with ScaLAPACK"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
