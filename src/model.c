@@ -643,7 +643,13 @@ CbStatus cb_model_load(const char *path, CbModel *m)
         return st;
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return h5_fail(path, "open", path);
+    if (f < 0) {
+        CbStatus st = h5_fail(path, "open", path);
+        if (strstr(cb_err_msg(), "lock"))
+            cb_err_hint("another process has the file open for writing (h5py 'r+'/'a'?); close it, or on file "
+                        "systems without locks set HDF5_USE_FILE_LOCKING=FALSE");
+        return st;
+    }
     CbStatus st = read_model(f, path, m);
     if (H5Fclose(f) < 0 && st == CB_OK) st = h5_fail(path, "close", path);
     if (st != CB_OK) cb_model_free(m);

@@ -173,6 +173,15 @@ mpirun -n 2 "$CBOUND" train "${DATA[@]}" --widths 20,24,4 --act softplus --beta 
     --opt adam --lr 0.01 --seed 11 --quiet -o "$T/mpi.h5" >"$T/e.log" 2>&1
 check "mpirun -n 2 cbound train: rank 0 trains the same model, exit 0" \
     test $? -eq 0 -a "$(hash_of "$T/mpi.h5")" = "$h1"
+# A model file held open for writing elsewhere (HDF5 file lock): a clear error with a hint.
+$PY -c "
+import h5py, subprocess, sys
+with h5py.File('$T/m1.h5', 'r+'):
+    r = subprocess.run(['$CBOUND', 'info', '$T/m1.h5'], capture_output=True, text=True)
+sys.stderr.write(r.stderr)
+sys.exit(r.returncode)" >"$T/e.log" 2>&1
+check "info on a file locked by a writer: exit 1" test $? -eq 1
+check "  ... hint names HDF5_USE_FILE_LOCKING" has "$T/e.log" "HDF5_USE_FILE_LOCKING=FALSE"
 # An output file that appears while training (another process) is not overwritten either.
 "$CBOUND" train "${DATA[@]}" --widths 20,24,4 --epochs 8000 --batch 300 --quiet -o "$T/race.h5" >"$T/race.log" 2>&1 &
 pid=$!
