@@ -721,8 +721,9 @@ static CbStatus add_task(Ctx *c, const MethodSpec *ms, const int *pick, int stag
     }
     char canon[1024];
     if (stage >= 0)
-        snprintf(canon, sizeof canon, "method=%s;v=%d;stage=%s%s%s%s%s", ms->m->name, ms->m->version,
-                 s->stages[stage].key_hex, n ? ";" : "", t->params_text, s->measure_text[0] ? ";" : "", s->measure_text);
+        snprintf(canon, sizeof canon, "method=%s;v=%d;stage=%s;sweep_seed=%" PRIu64 "%s%s%s%s", ms->m->name,
+                 ms->m->version, s->stages[stage].key_hex, s->seed, n ? ";" : "", t->params_text,
+                 s->measure_text[0] ? ";" : "", s->measure_text);
     else
         snprintf(canon, sizeof canon, "method=%s;v=%d;stage=-;sweep_seed=%" PRIu64 ";seed=%" PRIu64 "%s%s%s%s",
                  ms->m->name, ms->m->version, s->seed, seed, n ? ";" : "", t->params_text,

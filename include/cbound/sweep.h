@@ -15,8 +15,10 @@
  * defaults are left out of every canonical text, so adding an option later
  * keeps old keys):
  *   stage key  "<cb_model_spec_text(spec, 0)>seed: N\n"
- *   task key   "method=NAME;v=VERSION;stage=STAGEKEY;p1=v1;p2=v2;measure.x=y"
- *              (params sorted by name; standalone: "stage=-;sweep_seed=S;seed=N")
+ *   task key   "method=NAME;v=VERSION;stage=STAGEKEY;sweep_seed=S;p1=v1;p2=v2;measure.x=y"
+ *              (params sorted by name; standalone methods: "stage=-;sweep_seed=S;seed=N;...")
+ *              The sweep seed is in every task key: results depend on it, so a
+ *              journal from another seed is never mistaken for this run's.
  * Streams: training draws from (training seed, cb_model_spec_key(spec)) — the
  * same model `cbound train --seed N` would make; tasks draw from (sweep seed,
  * task key); synthetic data and random subsets from data.seed (default: the
