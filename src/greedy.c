@@ -102,6 +102,10 @@ double cb_greedy_exact_change(const CbMlp *m, CbLoss loss, const CbData *d, size
 
 /* ------------------------------------------------------------------ curvature */
 
+/* Coordinate-wise paths (exact Hessian diagonal, exact score) cost 2 loss
+ * evaluations per parameter: refuse networks larger than this. */
+enum { EXACT_LIMIT = 20000 };
+
 static CbStatus check_samples(const CbMlp *m, const CbData *d, size_t n)
 {
     if (!d || n == 0 || n > d->n || d->d != m->widths[0]) {
@@ -119,8 +123,8 @@ CbStatus cb_greedy_hessian_diag(const CbMlp *m, CbLoss loss, const CbData *d, si
     CB_TRY(check_samples(m, d, n));
     size_t P = m->n_params;
     if (probes == 0) {
-        if (P > 200000) {
-            CB_ERR(CB_EINVAL, "greedy: exact Hessian diagonal of %zu parameters (limit 200000)", P);
+        if (P > EXACT_LIMIT) {
+            CB_ERR(CB_EINVAL, "greedy: exact Hessian diagonal of %zu parameters (limit %d)", P, EXACT_LIMIT);
             cb_err_hint("use probes > 0 (Hutchinson) or score: fisher for networks of this size");
             return CB_EINVAL;
         }
@@ -228,7 +232,13 @@ CbStatus cb_greedy_compress(CbMlp *m, const CbGreedyOptions *o, CbLoss loss, con
         if (o->score == CB_GREEDY_HESSIAN)
             st = cb_greedy_hessian_diag(m, loss, train, n, o->probes, o->fd_step, seed, key, h);
         else if (o->score == CB_GREEDY_FISHER) st = cb_greedy_fisher_diag(m, loss, train, n, h);
-        else st = check_samples(m, train, n);
+        else {
+            st = check_samples(m, train, n);
+            if (st == CB_OK && P > EXACT_LIMIT) {
+                st = CB_ERR(CB_EINVAL, "greedy: score exact on %zu parameters (limit %d)", P, EXACT_LIMIT);
+                cb_err_hint("score: exact is for small networks; use hessian or fisher");
+            }
+        }
         if (st != CB_OK) break;
         size_t nc = 0;
         for (int l = 0; l < m->depth; ++l) {

@@ -314,6 +314,12 @@ int main(int argc, char **argv)
         double *hb = malloc(big->n_params * sizeof *hb);
         CHECK(cb_greedy_hessian_diag(big, CB_LOSS_CROSS_ENTROPY, &B, 4, 0, 1e-3, 1, 1, hb) == CB_EINVAL,
               "exact Hessian of 250000 params refused: %s", cb_err_msg());
+        CbGreedyOptions ob;
+        cb_greedy_options_default(&ob);
+        ob.score = CB_GREEDY_EXACT;
+        ob.samples = 4;
+        CHECK(cb_greedy_compress(big, &ob, CB_LOSS_CROSS_ENTROPY, &B, 1, 1, NULL) == CB_EINVAL,
+              "exact score on 250000 params refused: %s", cb_err_msg());
         free(hb);
         free_data(&B);
         cb_mlp_free(big);
