@@ -168,10 +168,13 @@ CbStatus cb_mbp_solve_d(const CbMlp *m, const double *psi, int keep_diagonal, do
     }
     /* kept(d) decreases from n (d -> 0) to n_diag or 0 (d -> inf): bisection on log d. */
     double lo = -60.0, hi = 60.0;
-    if (total_expected_kept(m, psi, keep_diagonal, exp(hi)) > want ||
-        total_expected_kept(m, psi, keep_diagonal, exp(lo)) < want) {
-        CB_ERR(CB_ENUMERIC, "mbp: no d in [e^-60, e^60] reaches sparsity %g", sparsity);
-        cb_err_hint("the layer weights may be all zero or contain huge outliers");
+    double k_lo = total_expected_kept(m, psi, keep_diagonal, exp(hi)), k_hi = total_expected_kept(m, psi, keep_diagonal, exp(lo));
+    if (k_lo > want || k_hi < want) {
+        /* zero weights are always "pruned" (probability e^0 = 1), so an already
+         * sparse model cannot be brought back to a lower sparsity */
+        CB_ERR(CB_ENUMERIC, "mbp: sparsity %g asks to keep %.0f of %.0f weights; d in [e^-60, e^60] keeps %.0f .. %.0f",
+               sparsity, want, n, k_lo, k_hi);
+        cb_err_hint("the model may already be sparse (zeros always count as pruned): ask for a higher sparsity");
         return CB_ENUMERIC;
     }
     for (int it = 0; it < 200 && hi - lo > 1e-12; ++it) {

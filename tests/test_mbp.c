@@ -232,6 +232,10 @@ int main(int argc, char **argv)
         CHECK(cb_mbp_solve_d(m, psi, 1, 0.97, &d) == CB_EINVAL, "paper variant cannot reach 0.97: %s",
               cb_err_msg());
         CHECK(cb_mbp_solve_d(m, psi, 0, 0.97, &d) == CB_OK, "code variant can (d %.3f)", d);
+        for (size_t i = 0; i < 400; i += 2) m->W[0][i] = 0.0f; /* half the weights already zero */
+        psi[0] = cb_mbp_variance(m->W[0], 400);
+        CHECK(cb_mbp_solve_d(m, psi, 0, 0.3, &d) == CB_ENUMERIC, "already 50%% sparse, target 0.3: %s", cb_err_msg());
+        CHECK(cb_mbp_solve_d(m, psi, 0, 0.7, &d) == CB_OK, "already 50%% sparse, target 0.7 (d %.3f)", d);
         cb_mlp_free(m);
     }
 
