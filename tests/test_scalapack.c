@@ -100,6 +100,41 @@ static void check_grid(const CbBlacsGrid *g, const char *label)
         free(VTr);
     }
 
+    /* pdsyevd vs dsyevd on symmetric matrices: eigenvalues, eigenvectors up to sign. */
+    const int eig_shapes[][2] = {{29, 4}, {64, 16}, {30, 30}, {7, 8}, {30, 64}, {2, 64}, {1, 4}};
+    for (int t = 0; t < 7; ++t) {
+        int n = eig_shapes[t][0], nb = eig_shapes[t][1];
+        double *b = malloc((size_t)n * n * sizeof *b), *a = malloc((size_t)n * n * sizeof *a);
+        double *ar = malloc((size_t)n * n * sizeof *ar), *w = malloc((size_t)n * sizeof *w);
+        double *wr = malloc((size_t)n * sizeof *wr), *Z = malloc((size_t)n * n * sizeof *Z);
+        fill(b, n, n, 40u + (uint32_t)t);
+        for (int i = 0; i < n; ++i)
+            for (int j = 0; j < n; ++j) a[i * n + j] = b[i * n + j] + b[j * n + i] + (i == j ? 0.25 * i : 0);
+        memcpy(ar, a, (size_t)n * n * sizeof *a);
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', n, ar, n, wr);
+        int root = (t + 1) % g->size;
+        CbStatus st = cb_scalapack_syevd(g, a, n, root, nb, w, g->rank == root ? Z : NULL);
+        double dw = 0, dz = 0, scale = fmax(fabs(wr[0]), fabs(wr[n - 1]));
+        for (int i = 0; i < n; ++i) dw = fmax(dw, fabs(w[i] - wr[i]) / scale);
+        if (g->rank == root)
+            for (int c = 0; c < n; ++c) {
+                double dot = 0;
+                for (int i = 0; i < n; ++i) dot += Z[i * n + c] * ar[i * n + c];
+                for (int i = 0; i < n; ++i) dz = fmax(dz, fabs((dot < 0 ? -1 : 1) * Z[i * n + c] - ar[i * n + c]));
+            }
+        double loc[2] = {dw, dz}, glob[2];
+        MPI_Allreduce(loc, glob, 2, MPI_DOUBLE, MPI_MAX, g->comm);
+        CHECK(st == CB_OK && glob[0] < 1e-13 && glob[1] < 1e-10,
+              "%s: pdsyevd %dx%d (nb %d, root %d) = dsyevd: eigenvalues rel %.2g, eigenvectors %.2g", label, n, n, nb,
+              root, glob[0], glob[1]);
+        free(b);
+        free(a);
+        free(ar);
+        free(w);
+        free(wr);
+        free(Z);
+    }
+
     /* Error paths (decided identically on every rank). */
     CbDistMatrix A;
     CHECK(cb_scalapack_dist_alloc(g, 0, 3, 2, 2, &A) == CB_EINVAL, "%s: empty matrix rejected: %s", label,
@@ -123,6 +158,10 @@ static void check_grid(const CbBlacsGrid *g, const char *label)
           "%s: NaN input rejected on every rank: %s", label, cb_err_msg());
     CHECK(cb_scalapack_svd(g, bad, 6, 6, g->size, 2, sb, NULL, NULL) == CB_EINVAL, "%s: svd root out of range",
           label);
+    CHECK(cb_scalapack_syevd(g, bad, 6, 0, 2, sb, NULL) == CB_ENUMERIC && strstr(cb_err_msg(), "(1, 1)"),
+          "%s: pdsyevd rejects NaN on every rank: %s", label, cb_err_msg());
+    CHECK(cb_scalapack_syevd(g, bad, 0, 0, 2, sb, NULL) == CB_EINVAL, "%s: pdsyevd rejects n = 0", label);
+    CHECK(cb_scalapack_syevd(g, bad, 6, -1, 2, sb, NULL) == CB_EINVAL, "%s: pdsyevd root out of range", label);
     free(bad);
 }
 

@@ -64,6 +64,12 @@ CbStatus cb_scalapack_gather(const CbBlacsGrid *g, const CbDistMatrix *A, int ro
 CbStatus cb_scalapack_svd(const CbBlacsGrid *g, const double *a, int m, int n, int root, int nb,
                           double *s, double *U, double *VT);
 
+/* All eigenvalues (ascending) and eigenvectors of the symmetric (n, n) matrix `a`
+ * held on root (read there only; both triangles), by pdsyevd. w (n) on every rank;
+ * Z (n, n) row-major on root when non-NULL, column j = eigenvector of w[j].
+ * nb = block size (0 = 64). Collective over the grid. */
+CbStatus cb_scalapack_syevd(const CbBlacsGrid *g, const double *a, int n, int root, int nb, double *w, double *Z);
+
 /* Release BLACS without finalizing MPI (Cblacs_exit(1)). */
 void cb_scalapack_exit(void);
 
