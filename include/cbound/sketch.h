@@ -24,6 +24,7 @@
  *   CB_SKETCH_SSMP  sequential sparse matching pursuit (Berinde & Indyk 2009): greedy
  *                   coordinate updates x_j += median(r over the δ rows of column j),
  *                   largest ℓ1-residual decrease first — fast, expander-specific.
+ *   CB_SKETCH_HYBRID  SSMP, falling back to the LP per vector where SSMP stalls.
  */
 #ifndef CBOUND_SKETCH_H
 #define CBOUND_SKETCH_H
@@ -71,7 +72,9 @@ CbStatus cb_sketch_apply(const CbSketchMat *A, const CbSketchMat *B, const CbSke
 /* Dense reference: Y = A X Bᵀ by triple loops over dense A, X (rows × cols), B (tests). */
 void cb_sketch_apply_ref(const CbSketchMat *A, const CbSketchMat *B, const double *X, double *Y);
 
-typedef enum { CB_SKETCH_LP = 0, CB_SKETCH_SSMP = 1 } CbSketchSolver;
+/* lp, ssmp, and ssmp+lp: SSMP first, the LP for each vector SSMP does not converge on
+ * (LP-quality recovery at near-SSMP speed when most vectors are easy). */
+typedef enum { CB_SKETCH_LP = 0, CB_SKETCH_SSMP = 1, CB_SKETCH_HYBRID = 2 } CbSketchSolver;
 const char *cb_sketch_solver_name(CbSketchSolver s);
 CbStatus cb_sketch_solver_parse(const char *s, CbSketchSolver *out);
 
@@ -86,7 +89,19 @@ void cb_sketch_decoder_free(CbSketchDecoder *d);
 CbStatus cb_sketch_decode(CbSketchDecoder *d, const double *y, double resid_tol, double *x,
                           int *converged);
 
-/* Recovery of a whole matrix: X̂ (A.p × B.p, row-major) from Y (A.m × B.m). */
+/* Parameters of a trial and of the phase-transition search. */
+typedef struct {
+    size_t delta_a, delta_b; /* ones per column of A, B; 0 = cb_sketch_default_delta     */
+    CbSketchSolver solver;   /* (CB_SKETCH_HYBRID)                                           */
+    double tol;              /* success: max|X̂ − X| <= tol · max|X|   (1e-6)              */
+    double resid_tol;        /* decoder stop: relative ℓ1 residual      (1e-10)            */
+    int trials;              /* independent (A, B) draws per m          (20)               */
+    double target;           /* success fraction required               (0.95)             */
+    size_t m_max;            /* largest m tried; 0 = max(p₁, p₂)                           */
+    int fail_fast;           /* stop a recovery at its first failed vector (1), see below    */
+} CbSketchParams;
+
+/* The outcome of one matrix recovery. */
 typedef struct {
     int success;          /* err_rel <= tol (set by cb_sketch_trial; recover leaves it 0) */
     double err_rel;       /* max |X̂ − X| / max |X|                                       */
@@ -94,20 +109,15 @@ typedef struct {
     double sketch_s, recover_s;
 } CbSketchReport;
 
+/* Recovery of a whole matrix: X̂ (A.p × B.p, row-major) from Y (A.m × B.m) with
+ * prm->solver. truth (optional, NULL = none) is the X that was sketched: with
+ * prm->fail_fast, recovery stops at the first vector that did not converge or (given the
+ * truth) differs from Z = X Bᵀ or X by more than tol·max, and fills X̂ with NaN — the
+ * phase-transition search only needs to know that the draw failed. */
 CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const double *Y,
-                           CbSketchSolver solver, double resid_tol, double *Xhat,
+                           const CbSketchParams *prm, const CbSketchCsr *truth, double *Xhat,
                            CbSketchReport *rep);
 
-/* Parameters of a trial and of the phase-transition search. */
-typedef struct {
-    size_t delta_a, delta_b; /* ones per column of A, B; 0 = cb_sketch_default_delta     */
-    CbSketchSolver solver;
-    double tol;              /* success: max|X̂ − X| <= tol · max|X|   (1e-6)              */
-    double resid_tol;        /* decoder stop: relative ℓ1 residual      (1e-10)            */
-    int trials;              /* independent (A, B) draws per m          (20)               */
-    double target;           /* success fraction required               (0.95)             */
-    size_t m_max;            /* largest m tried; 0 = max(p₁, p₂)                           */
-} CbSketchParams;
 void cb_sketch_params_default(CbSketchParams *prm);
 size_t cb_sketch_default_delta(size_t p);
 
