@@ -52,14 +52,17 @@ void cb_model_print(const CbModel *m, const char *path, FILE *out)
             n_weights, w->n_params - n_weights);
     fprintf(out, "data set   %s\n", m->dataset[0] ? m->dataset : "(unknown)");
     const CbTrainResult *r = &m->metrics;
-    fprintf(out, "metrics    train loss %.5f acc %.4f | test loss %.5f acc %.4f\n", r->train_loss, r->train_acc,
-            r->test_loss, r->test_acc);
+    if (isnan(r->train_loss) && isnan(r->test_loss))
+        fprintf(out, "metrics    unknown (the file records none, e.g. a model imported from PyTorch)\n");
+    else
+        fprintf(out, "metrics    train loss %.5f acc %.4f | test loss %.5f acc %.4f\n", r->train_loss, r->train_acc,
+                r->test_loss, r->test_acc);
     if (r->epochs_run >= 0)
         fprintf(out, "training   %d epochs, %ld steps, %.1f s, %.0f samples/s\n", r->epochs_run, r->steps, r->seconds,
                 r->samples_per_s);
     fprintf(out, "hash       %s   initial weights: %s\n", m->content_hash,
             m->init ? "stored" : "unknown (distances from init not available)");
-    fprintf(out, "\n%5s %13s %10s %10s %10s %11s %10s %10s %9s\n", "layer", "shape", "params", "||W||_F", "||W||_2",
+    fprintf(out, "\n%5s %13s %10s %11s %11s %11s %11s %10s %9s\n", "layer", "shape", "params", "||W||_F", "||W||_2",
             "||W-W0||_F", "max|w|", "nonzeros", "||b||_2");
     for (int l = 0; l < w->depth; ++l) {
         size_t wo = w->widths[l + 1], wi = w->widths[l], nnz = 0;
@@ -77,11 +80,11 @@ void cb_model_print(const CbModel *m, const char *path, FILE *out)
         for (size_t i = 0; w->bias && i < wo; ++i) bn += (double)w->b[l][i] * w->b[l][i];
         char sh[48], dist[24], bias[24];
         snprintf(sh, sizeof sh, "%zu x %zu", wo, wi);
-        if (m->init) snprintf(dist, sizeof dist, "%.5g", sqrt(dfro));
+        if (m->init) snprintf(dist, sizeof dist, "%.6g", sqrt(dfro));
         else snprintf(dist, sizeof dist, "-");
         if (w->bias) snprintf(bias, sizeof bias, "%.4g", sqrt(bn));
         else snprintf(bias, sizeof bias, "-");
-        fprintf(out, "%5d %13s %10zu %10.5g %10.5g %11s %10.4g %10zu %9s\n", l, sh, wo * wi + (w->bias ? wo : 0),
+        fprintf(out, "%5d %13s %10zu %11.6g %11.6g %11s %11.6g %10zu %9s\n", l, sh, wo * wi + (w->bias ? wo : 0),
                 sqrt(fro), spectral_norm(w->W[l], wo, wi), dist, mx, nnz, bias);
     }
     if (m->train_config && m->train_config[0]) {

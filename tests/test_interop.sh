@@ -73,6 +73,22 @@ sys.exit(0 if same else 1)"
     check "round trip model $i: W, b, W_init, b_init bytes and both hashes identical" test $? -eq 0
     "$CBOUND" info "$T/back$i.h5" >"$T/infob$i.log" 2>&1
     check "cbound validates the Python-written file $i (hash computed by Python)" test $? -eq 0
+    # The per-layer table of `cbound info` against numpy (independent norms and counts).
+    $PY -c "
+import h5py, numpy as np, sys
+f = h5py.File('$m')
+rows = [l.split() for l in open('$T/info$i.log') if l.split() and l.split()[0].isdigit() and ' x ' in l]
+worst = 0.0
+for r in rows:
+    l = int(r[0]); W = f['layers/%d/W' % l][...].astype(np.float64); W0 = f['layers/%d/W_init' % l][...]
+    ref = [np.linalg.norm(W), np.linalg.norm(W, 2), np.linalg.norm(W - W0), np.abs(W).max()]
+    got = [float(r[5]), float(r[6]), float(r[7]), float(r[8])]
+    worst = max(worst, max(abs(g - e) / e for g, e in zip(got, ref)))
+    if int(r[1]) != W.shape[0] or int(r[3]) != W.shape[1] or int(r[9]) != np.count_nonzero(W): worst = 1
+print('max relative difference %.2g over %d layers' % (worst, len(rows)))
+sys.exit(0 if rows and worst < 2e-5 else 1)  # printed with 6 digits" >"$T/norms$i.log" 2>&1
+    check "info's norms = numpy's (||W||_F, ||W||_2, ||W-W0||_F, max|w|, nnz), model $i: $(tail -1 "$T/norms$i.log")" \
+        test $? -eq 0
 done
 
 # A state_dict needs --act; with it, the export validates in cbound; without init, init_known = 0.
