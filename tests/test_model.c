@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <hdf5.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -117,6 +118,31 @@ static void replace_dset(hid_t f, const char *obj, hid_t ftype, int rank, hsize_
 }
 
 static void c_version(hid_t f) { set_i64_attr(f, "schema_version", 2); }
+static void c_version_float(hid_t f)
+{
+    H5Adelete(f, "schema_version");
+    double v = 1.0;
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, "schema_version", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_DOUBLE, &v);
+    H5Aclose(a);
+    H5Sclose(s);
+}
+static void c_scalar_w(hid_t f)
+{
+    H5Ldelete(f, "layers/0/W", H5P_DEFAULT);
+    float v = 2.385f;
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(f, "layers/0/W", H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
+    H5Dclose(d);
+    H5Sclose(s);
+}
+static void c_w_group(hid_t f)
+{
+    H5Ldelete(f, "layers/1/W", H5P_DEFAULT);
+    H5Gclose(H5Gcreate2(f, "layers/1/W", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+}
 static void c_schema(hid_t f) { set_str_attr(f, "schema", "keras-model"); }
 static void c_no_schema(hid_t f) { H5Adelete(f, "schema"); }
 static void c_missing_b(hid_t f) { H5Ldelete(f, "layers/1/b", H5P_DEFAULT); }
@@ -125,6 +151,8 @@ static void c_missing_layers(hid_t f) { H5Ldelete(f, "layers", H5P_DEFAULT); }
 static void c_chain(hid_t f) { replace_dset(f, "layers/1/W", H5T_IEEE_F32LE, 2, 4, 6); }
 static void c_bias_shape(hid_t f) { replace_dset(f, "layers/0/b", H5T_IEEE_F32LE, 1, 6, 0); }
 static void c_rank(hid_t f) { replace_dset(f, "layers/0/b", H5T_IEEE_F32LE, 2, 5, 1); }
+static void c_vector_w(hid_t f) { replace_dset(f, "layers/1/W", H5T_IEEE_F32LE, 1, 20, 0); }
+static void c_empty_w(hid_t f) { replace_dset(f, "layers/2/W", H5T_IEEE_F32LE, 2, 0, 4); }
 static void c_f64(hid_t f) { replace_dset(f, "layers/2/W", H5T_IEEE_F64LE, 2, 3, 4); }
 static void c_nan(hid_t f) { poke(f, "layers/1/W", 2, 3, NAN); }
 static void c_inf_binit(hid_t f) { poke(f, "layers/2/b_init", 1, -1, -INFINITY); }
@@ -305,6 +333,12 @@ int main(int argc, char **argv)
 
     /* Every validation error. */
     expect_load_error(good, "version", c_version, CB_EFORMAT, "schema version 2", "reads version 1");
+    expect_load_error(good, "version-float", c_version_float, CB_EFORMAT,
+                      "attribute 'schema_version' of /: expected an integer", NULL);
+    expect_load_error(good, "scalar-W", c_scalar_w, CB_EFORMAT, "/layers/0/W has rank 0", NULL);
+    expect_load_error(good, "vector-W", c_vector_w, CB_EFORMAT, "/layers/1/W has rank 1 (expected 2", NULL);
+    expect_load_error(good, "empty-W", c_empty_w, CB_EFORMAT, "/layers/2/W has an empty shape (0, 4)", NULL);
+    expect_load_error(good, "W-group", c_w_group, CB_EHDF5, "HDF5 failed to open dataset 'layers/1/W'", NULL);
     expect_load_error(good, "schema", c_schema, CB_EFORMAT, "'keras-model'", "expected 'cbound-model'");
     expect_load_error(good, "no-schema", c_no_schema, CB_EFORMAT, "no attribute 'schema'", NULL);
     expect_load_error(good, "missing-b", c_missing_b, CB_EFORMAT, "/layers/1/b is missing", NULL);
@@ -374,6 +408,31 @@ int main(int argc, char **argv)
         st = cb_model_save(p, &a);
         CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "different shape") && access(p, F_OK) != 0,
               "save refuses initial weights of another shape: %s", cb_err_msg());
+        /* The final rename fails when PATH is a directory: error, and the temp file is removed. */
+        snprintf(p, sizeof p, "%s/adir.h5", dir);
+        mkdir(p, 0700);
+        cb_mlp_free(a.init);
+        a.init = NULL;
+        st = cb_model_save(p, &a);
+        CHECK(st == CB_EIO && strstr(cb_err_msg(), "cannot rename") && count_tmp_files() == 0,
+              "save onto a directory fails at the rename and leaves no temp file: %s", cb_err_msg());
+        rmdir(p);
+        char longp[5000];
+        memset(longp, 'a', sizeof longp - 1);
+        longp[sizeof longp - 1] = '\0';
+        st = cb_model_save(longp, &a);
+        CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "model path too long"), "save refuses a 4999-character path");
+        {
+            size_t w1[CB_MODEL_MAX_DEPTH + 2];
+            for (int l = 0; l < CB_MODEL_MAX_DEPTH + 2; ++l) w1[l] = 2;
+            CbModel deep = {0};
+            deep.mlp = make_mlp(CB_MODEL_MAX_DEPTH + 1, w1, CB_ACT_RELU, 1.0, 0, 3);
+            snprintf(p, sizeof p, "%s/deep.h5", dir);
+            st = cb_model_save(p, &deep);
+            CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "depth 65 exceeds the format's maximum 64"),
+                  "save refuses depth 65: %s", cb_err_msg());
+            cb_model_free(&deep);
+        }
         CbModel none = {0};
         st = cb_model_save(p, &none);
         CHECK(st == CB_EINVAL, "save refuses a model without network: %s", cb_err_msg());
