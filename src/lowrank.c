@@ -148,10 +148,83 @@ static CbStatus data_basis_local(const double *Y, size_t m, size_t ns, CbLowrank
     return st;
 }
 
-/* ScaLAPACK solver: P = W Xᵀ (m, ns) is formed on rank 0 of comm, pdgesvd runs over
- * an automatic grid of all ranks, rank 0 projects and broadcasts What and s. */
-static CbStatus data_scalapack(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
+/* Distributed Gram solver: W is broadcast, X's rows are scattered in contiguous
+ * blocks, each rank forms G_i = Y_iᵀY_i (Y_i = X_i Wᵀ), the sum G = YᵀY is reduced
+ * to rank 0 and eigendecomposed by pdsyevd over an automatic grid of all ranks;
+ * rank 0 projects and broadcasts What and s. Cost per rank O(ns m (n + m) / P). */
+static CbStatus data_dist_gram(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
                                MPI_Comm comm, double *What, double *s)
+{
+    int rank, size;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS)
+        return CB_ERR(CB_EMPI, "lowrank data: MPI_Comm_rank/size failed");
+    if ((double)ns * (double)n > 2147483647.0 || (double)m * (double)(m > n ? m : n) > 2147483647.0) {
+        CB_ERR(CB_EINVAL, "lowrank data: %zu x %zu inputs or a %zu x %zu layer exceed MPI's int counts", ns, n, m, n);
+        cb_err_hint("use fewer samples (at most %.0f for this layer)", 2147483647.0 / (double)n);
+        return CB_EINVAL;
+    }
+    size_t k = min_sz(m, ns);
+    int *counts = cb_malloc((size_t)size * sizeof *counts), *displs = cb_malloc((size_t)size * sizeof *displs);
+    size_t off = 0;
+    for (int i = 0; i < size; ++i) {
+        size_t rows = ns / (size_t)size + ((size_t)i < ns % (size_t)size);
+        counts[i] = (int)(rows * n);
+        displs[i] = (int)off;
+        off += rows * n;
+    }
+    size_t my_rows = (size_t)counts[rank] / n;
+    double *Wb = rank == 0 ? (double *)W : cb_malloc(m * n * sizeof *Wb);
+    double *Xi = cb_malloc((my_rows ? my_rows : 1) * n * sizeof *Xi), *Yi = cb_malloc((my_rows ? my_rows : 1) * m * sizeof *Yi);
+    double *Gi = cb_calloc(m * m, sizeof *Gi), *G = rank == 0 ? cb_malloc(m * m * sizeof *G) : NULL;
+    CbStatus st = CB_OK;
+    if (MPI_Bcast(Wb, (int)(m * n), MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+        st = CB_ERR(CB_EMPI, "lowrank data: MPI_Bcast of W failed");
+    if (st == CB_OK && MPI_Scatterv(X, counts, displs, MPI_DOUBLE, Xi, counts[rank], MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+        st = CB_ERR(CB_EMPI, "lowrank data: MPI_Scatterv of the inputs failed");
+    if (st == CB_OK && my_rows > 0) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)my_rows, (int)m, (int)n, 1.0, Xi, (int)n, Wb, (int)n,
+                    0.0, Yi, (int)m);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)m, (int)my_rows, 1.0, Yi, (int)m, 0.0, Gi, (int)m);
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < i; ++j) Gi[i * m + j] = Gi[j * m + i];
+    }
+    if (st == CB_OK && MPI_Reduce(Gi, G, (int)(m * m), MPI_DOUBLE, MPI_SUM, 0, comm) != MPI_SUCCESS)
+        st = CB_ERR(CB_EMPI, "lowrank data: MPI_Reduce of the Gram matrix failed");
+    free(Xi);
+    free(Yi);
+    free(Gi);
+    free(counts);
+    free(displs);
+    if (st == CB_OK) {
+        CbBlacsGrid g;
+        st = cb_scalapack_grid_init(comm, 0, 0, &g);
+        double *lam = cb_malloc(m * sizeof *lam), *Z = rank == 0 ? cb_malloc(m * m * sizeof *Z) : NULL;
+        if (st == CB_OK) st = cb_scalapack_syevd(&g, G, (int)m, 0, 64, lam, Z);
+        if (st == CB_OK) {
+            for (size_t j = 0; j < k; ++j) s[j] = sqrt(fmax(lam[m - 1 - j], 0)); /* ascending -> descending */
+            if (rank == 0) {
+                double *U = cb_malloc(m * m * sizeof *U);
+                for (size_t i = 0; i < m; ++i)
+                    for (size_t j = 0; j < m; ++j) U[i * m + j] = Z[i * m + (m - 1 - j)];
+                project_rows(U, m, min_sz(r, m), W, m, n, What);
+                free(U);
+            }
+            if (MPI_Bcast(What, (int)(m * n), MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+                st = CB_ERR(CB_EMPI, "lowrank data: MPI_Bcast of the compressed layer failed");
+        }
+        if (g.ctxt >= 0) cb_scalapack_grid_free(&g);
+        free(lam);
+        free(Z);
+    }
+    if (rank != 0) free(Wb);
+    free(G);
+    return st;
+}
+
+/* pdgesvd solver: P = W Xᵀ (m, ns) is formed on rank 0 of comm, pdgesvd runs over
+ * an automatic grid of all ranks, rank 0 projects and broadcasts What and s. */
+static CbStatus data_scalapack_svd(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
+                                   MPI_Comm comm, double *What, double *s)
 {
     size_t k = min_sz(m, ns);
     CbBlacsGrid g;
@@ -178,13 +251,16 @@ CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, s
 {
     if (m == 0 || n == 0 || ns == 0)
         return CB_ERR(CB_EINVAL, "lowrank data: W is %zu x %zu with %zu samples (all must be >= 1)", m, n, ns);
-    if (solver != CB_LOWRANK_GRAM && solver != CB_LOWRANK_SVD && solver != CB_LOWRANK_SCALAPACK)
+    if (solver != CB_LOWRANK_GRAM && solver != CB_LOWRANK_SVD && solver != CB_LOWRANK_SCALAPACK &&
+        solver != CB_LOWRANK_SCALAPACK_SVD)
         return CB_ERR(CB_EINVAL, "lowrank data: unknown solver %d", (int)solver);
     size_t k = min_sz(m, ns);
     double *s = cb_malloc(k * sizeof *s);
     CbStatus st;
     if (solver == CB_LOWRANK_SCALAPACK) {
-        st = data_scalapack(W, m, n, X, ns, r, comm, What, s);
+        st = data_dist_gram(W, m, n, X, ns, r, comm, What, s);
+    } else if (solver == CB_LOWRANK_SCALAPACK_SVD) {
+        st = data_scalapack_svd(W, m, n, X, ns, r, comm, What, s);
     } else {
         double *Y = cb_malloc(ns * m * sizeof *Y), *U = cb_malloc(m * m * sizeof *U);
         size_t kk = 0;

@@ -33,7 +33,9 @@ static const char usage_text[] =
     "  --mode M            data (default: minimize the pre-activation error on training\n"
     "                      inputs) | svd (truncated SVD of W)\n"
     "  --samples N         training inputs used (default 0 = all)\n"
-    "  --solver S          scalapack (default with > 1 rank) | gram | svd (LAPACK on rank 0)\n"
+    "  --solver S          scalapack (default with > 1 rank: inputs split over the ranks,\n"
+    "                      Gram matrix reduced, eigenvectors by pdsyevd) | pdgesvd (SVD of\n"
+    "                      W X^T by ScaLAPACK) | gram | svd (LAPACK on rank 0)\n"
     "  --dense-last        keep the output layer as it is\n"
     "  --data-path P       directory of the data set named in the model file\n"
     "  --out FILE.h5       save the compressed model\n"
@@ -76,6 +78,7 @@ static int parse(int argc, char **argv, int size, LowrankCli *c)
         else if (!strcmp(o, "--dense-last")) c->dense_last = 1;
         else if (!strcmp(o, "--mode") && v && (!strcmp(v, "data") || !strcmp(v, "svd"))) c->data_mode = !strcmp(v, "data"), ++i;
         else if (!strcmp(o, "--solver") && v && !strcmp(v, "scalapack")) c->solver = CB_LOWRANK_SCALAPACK, ++i;
+        else if (!strcmp(o, "--solver") && v && !strcmp(v, "pdgesvd")) c->solver = CB_LOWRANK_SCALAPACK_SVD, ++i;
         else if (!strcmp(o, "--solver") && v && !strcmp(v, "gram")) c->solver = CB_LOWRANK_GRAM, ++i;
         else if (!strcmp(o, "--solver") && v && !strcmp(v, "svd")) c->solver = CB_LOWRANK_SVD, ++i;
         else if (o[0] != '-' && !c->model) c->model = o;
@@ -150,7 +153,11 @@ int cb_cli_lowrank(int argc, char **argv)
     if (st == CB_OK && rank == 0)
         printf("cbound lowrank: %s, %zu training inputs, mode %s, solver %s on %d rank%s\n\n%5s %13s %6s %14s %9s\n",
                c.model, ns, c.data_mode ? "data" : "svd",
-               c.solver == CB_LOWRANK_SCALAPACK ? "scalapack" : c.solver == CB_LOWRANK_GRAM ? "gram" : "svd", size,
+               c.solver == CB_LOWRANK_SCALAPACK       ? "scalapack (distributed Gram, pdsyevd)"
+               : c.solver == CB_LOWRANK_SCALAPACK_SVD ? "pdgesvd"
+               : c.solver == CB_LOWRANK_GRAM          ? "gram"
+                                                      : "svd",
+               size,
                size > 1 ? "s" : "", "layer", "shape", "rank", "preact_rel_err", "svd_s");
 
     /* 2. One layer at a time. */
@@ -165,7 +172,7 @@ int cb_cli_lowrank(int argc, char **argv)
         CbStatus ls = CB_OK;
         if (keep)
             memcpy(What, W, m * n * sizeof *W);
-        else if (c.data_mode && c.solver == CB_LOWRANK_SCALAPACK)
+        else if (c.data_mode && (c.solver == CB_LOWRANK_SCALAPACK || c.solver == CB_LOWRANK_SCALAPACK_SVD))
             ls = cb_lowrank_data(W, m, n, rank == 0 ? in[l] : NULL, ns, r, c.solver, MPI_COMM_WORLD, What, NULL);
         else if (rank == 0)
             ls = c.data_mode ? cb_lowrank_data(W, m, n, in[l], ns, r, c.solver, MPI_COMM_SELF, What, NULL)
@@ -213,7 +220,8 @@ int cb_cli_lowrank(int argc, char **argv)
     if (st != CB_OK && rank == 0) cb_err_report("cbound lowrank");
     if (in)
         for (int l = 0; l <= a->depth; ++l) free(in[l]);
-    if (c.solver == CB_LOWRANK_SCALAPACK) cb_scalapack_exit(); /* BLACS off before main's MPI_Finalize */
+    if (c.solver == CB_LOWRANK_SCALAPACK || c.solver == CB_LOWRANK_SCALAPACK_SVD)
+        cb_scalapack_exit(); /* BLACS off before main's MPI_Finalize */
     free(in);
     if (comp) cb_mlp_free(comp);
     cb_data_free(&train);

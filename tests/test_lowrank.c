@@ -228,7 +228,22 @@ int main(int argc, char **argv)
                                       MPI_COMM_WORLD, Ws, svs);
         double dW = maxdiff(Ws, What, m * n), ds = maxdiff(svs, sv_data, m);
         CHECK(st == CB_OK && dW < 1e-10 && ds < 1e-12 * sv_data[0],
-              "ScaLAPACK solver on %d rank(s) = LAPACK: What %.3g, singular values %.3g", size, dW, ds);
+              "distributed Gram + pdsyevd on %d rank(s) = LAPACK: What %.3g, singular values %.3g", size, dW, ds);
+        st = cb_lowrank_data(rank == 0 ? W : NULL, m, n, rank == 0 ? X : NULL, ns, r, CB_LOWRANK_SCALAPACK_SVD,
+                             MPI_COMM_WORLD, Ws, svs);
+        dW = maxdiff(Ws, What, m * n);
+        ds = maxdiff(svs, sv_data, m);
+        CHECK(st == CB_OK && dW < 1e-10 && ds < 1e-12 * sv_data[0],
+              "pdgesvd of W X^T on %d rank(s) = LAPACK: What %.3g, singular values %.3g", size, dW, ds);
+        /* fewer samples than ranks: some ranks hold no rows */
+        double Wf[m * n], Wfl[m * n];
+        st = cb_lowrank_data(W, m, n, X, 3, 2, CB_LOWRANK_SCALAPACK, MPI_COMM_WORLD, Wf, NULL);
+        cb_lowrank_data(W, m, n, X, 3, 2, CB_LOWRANK_SVD, MPI_COMM_SELF, Wfl, NULL);
+        CHECK(st == CB_OK && maxdiff(Wf, Wfl, m * n) < 1e-10, "distributed Gram with 3 samples on %d rank(s) (%.3g)",
+              size, maxdiff(Wf, Wfl, m * n));
+        CHECK(cb_lowrank_data(W, m, n, NULL, (size_t)1 << 31, 2, CB_LOWRANK_SCALAPACK, MPI_COMM_WORLD, Wf, NULL) ==
+                      CB_EINVAL && strstr(cb_err_hint_msg(), "fewer samples"),
+              "inputs beyond MPI's int counts rejected on every rank: %s", cb_err_msg());
     }
 
     /* Rank curves = direct evaluation at every rank. */

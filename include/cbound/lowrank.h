@@ -12,8 +12,8 @@
  *          recovery program 003 analyses), by accelerated proximal gradient with
  *          singular value thresholding; init / iterate split, loop in the caller.
  * Matrices are row-major doubles. The SVD of W Xᵀ runs through LAPACK (Gram
- * eigendecomposition or direct SVD) or, with a communicator of > 1 rank,
- * ScaLAPACK (src/scalapack.c).
+ * eigendecomposition or direct SVD) or over the ranks of a communicator
+ * (distributed Gram + ScaLAPACK pdsyevd, or pdgesvd; src/scalapack.c).
  */
 #ifndef CBOUND_LOWRANK_H
 #define CBOUND_LOWRANK_H
@@ -27,7 +27,9 @@
 typedef enum {
     CB_LOWRANK_GRAM = 0,   /* eigenvectors of Yᵀ Y (m, m) by dsyevd: O(ns m²), default   */
     CB_LOWRANK_SVD,        /* dgesdd of Y (ns, m): O(ns m²), better conditioned          */
-    CB_LOWRANK_SCALAPACK   /* pdgesvd of W Xᵀ over a BLACS grid of the given communicator */
+    CB_LOWRANK_SCALAPACK,  /* distributed Gram: X's rows scattered over the communicator,
+                              Σ_ranks Y_iᵀY_i reduced, eigenvectors by pdsyevd           */
+    CB_LOWRANK_SCALAPACK_SVD /* pdgesvd of W Xᵀ (m, ns) over a BLACS grid of the communicator */
 } CbLowrankSolver;
 
 /* Truncated SVD: What (m, n) = best rank-r approximation of W. sv (min(m,n)),
@@ -37,7 +39,7 @@ CbStatus cb_lowrank_svd(const double *W, size_t m, size_t n, size_t r, double *W
 
 /* Data-driven: What (m, n) = U_r U_rᵀ W minimizing ‖(W − Ŵ)Xᵀ‖_F, X (ns, n).
  * sv (min(m, ns)), may be NULL, receives the singular values of W Xᵀ.
- * `comm` is used only by CB_LOWRANK_SCALAPACK: every rank of comm calls with the same
+ * `comm` is used only by the ScaLAPACK solvers: every rank of comm calls with the same
  * m, n, ns, r; W and X are read on rank 0 only (may be NULL elsewhere); What and
  * sv are returned on every rank. */
 CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
