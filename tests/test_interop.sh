@@ -208,6 +208,20 @@ rc=$?
 check "train refuses an -o file that appeared while training (exit 1, file kept)" \
     test $rc -eq 1 -a "$(cat "$T/race.h5")" = "someone else's"
 check "  ... message says it appeared while training" has "$T/race.log" "appeared while training"
+# Option values out of range or malformed: usage errors (exit 2) naming the option.
+n_usage=0
+for args in "--drops 1,2,3,4,5,6,7,8,9" "--widths 20" "--scale huge" "--act gelu" "--loss hinge" "--opt rmsprop" \
+    "--lr -1" "--epochs 0" "--n-train many" "--init xavier" "--beta 0"; do
+    # shellcheck disable=SC2086
+    "$CBOUND" train "${DATA[@]}" $args -o "$T/z.h5" >"$T/e.log" 2>&1
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q -- "${args%% *}\|activation\|data scale" "$T/e.log"; then
+        n_usage=$((n_usage + 1))
+    else
+        echo "  unexpected for '$args': exit $rc: $(head -2 "$T/e.log")"
+    fi
+done
+check "11 malformed option values are usage errors naming the option ($n_usage of 11)" test $n_usage -eq 11
 "$CBOUND" info >"$T/e.log" 2>&1
 check "info without a file: usage error (exit 2)" test $? -eq 2
 "$CBOUND" info --help >"$T/e.log" 2>&1 && "$CBOUND" train --help >>"$T/e.log" 2>&1

@@ -513,6 +513,15 @@ int main(int argc, char **argv)
         CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "expected relu"), "bad activation: %s", cb_err_msg());
         st = cb_model_spec_parse("scale: huge\n", "cfg", &t);
         CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "expected none, unit"), "bad scale: %s", cb_err_msg());
+        char longline[4000];
+        memset(longline, 'x', sizeof longline - 1);
+        longline[sizeof longline - 1] = '\0';
+        st = cb_model_spec_parse(longline, "cfg", &t);
+        CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "cfg:1: line too long"), "overlong line: %s", cb_err_msg());
+        st = cb_model_spec_parse("data_target: \"0123456789012345678901234567890123456789012345678901234567890123456789\"\n",
+                                 "cfg", &t);
+        CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "data_target: expected a shorter string"),
+              "string longer than its field: %s", cb_err_msg());
         st = cb_model_spec_parse("drops: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n", "cfg", &t);
         CHECK(st == CB_EINVAL && strstr(cb_err_msg(), "at most 8 epochs"), "too many drops: %s", cb_err_msg());
     }
