@@ -42,6 +42,14 @@ static const char usage_text[] =
     "\n"
     "example: mpirun -n 4 cbound lowrank results/demo/models/KEY.h5 --rank-fraction 0.1 --out lr.h5\n";
 
+/* Usage errors go to stderr, from rank 0 only. */
+static void usage_error(const char *msg)
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) fprintf(stderr, "%s\n%s", msg, usage_text);
+}
+
 /* Every rank learns whether any rank failed (statuses are small positive codes). */
 static CbStatus agree(CbStatus st)
 {
@@ -84,17 +92,15 @@ static int parse(int argc, char **argv, int size, LowrankCli *c)
         else if (o[0] != '-' && !c->model) c->model = o;
         else {
             char msg[512];
-            snprintf(msg, sizeof msg, "cbound lowrank: unknown option or bad value '%s%s%s'\n\n", o, v ? " " : "",
+            snprintf(msg, sizeof msg, "cbound lowrank: unknown option or bad value '%s%s%s'\n", o, v ? " " : "",
                      v ? v : "");
-            cb_cli_print0(msg);
-            cb_cli_print0(usage_text);
+            usage_error(msg);
             return 2;
         }
     }
     if (!c->model || (have_rank && have_fraction)) {
-        cb_cli_print0(!c->model ? "cbound lowrank: no model file given\n\n"
-                                : "cbound lowrank: give --rank or --rank-fraction, not both\n\n");
-        cb_cli_print0(usage_text);
+        usage_error(!c->model ? "cbound lowrank: no model file given\n"
+                              : "cbound lowrank: give --rank or --rank-fraction, not both\n");
         return 2;
     }
     return 0;
