@@ -1,0 +1,329 @@
+/*
+ * Tests for sketch: the δ-random bipartite ensemble (degrees, uniformity of the δ-subsets
+ * against their exact probabilities, reproducibility), the sparse sketch against a dense
+ * triple-loop reference, exact recovery of planted sparse matrices by the LP, SSMP and
+ * SSMP+LP, agreement of LP and SSMP, failure reported when m is far too small, the
+ * phase-transition bisection against direct trials at m and m − 1, Theorem 5.1's m
+ * against a hand computation, the layer-row entry point, and every error path.
+ */
+#include "cbound/rng.h"
+#include "cbound/sketch.h"
+#include "check.h"
+
+#include <string.h>
+
+/* A planted p × p matrix: nonzero diagonal (004 Definition 5.1) plus `extra` off-diagonal
+ * nonzeros per row at columns (i + 7k + 3) mod p, values from a test stream. */
+static void planted(size_t p, int extra, double *X)
+{
+    CbStream s = cb_rng_stream(2385, 17, CB_RNG_TEST, (uint32_t)p);
+    memset(X, 0, p * p * sizeof *X);
+    for (size_t i = 0; i < p; ++i) {
+        X[i * p + i] = 0.5 + cb_rng_uniform(&s);
+        for (int k = 1; k <= extra; ++k) X[i * p + (i + 7 * (size_t)k + 3) % p] = cb_rng_normal(&s);
+    }
+}
+
+static double max_abs(const double *a, const double *b, size_t n)
+{
+    double e = 0;
+    for (size_t i = 0; i < n; ++i) {
+        double d = fabs(a[i] - (b ? b[i] : 0));
+        if (!(d <= e)) e = d; /* NaN propagates */
+    }
+    return e;
+}
+
+int main(int argc, char **argv)
+{
+    check_begin(&argc, &argv);
+
+    /* ---- ensemble: degrees, transpose consistency, reproducibility ---- */
+    {
+        CbSketchMat A, A2, A3;
+        size_t m = 37, p = 211, dl = 6;
+        CHECK(cb_sketch_mat_draw(11, 22, CB_RNG_SKETCH_A, 3, m, p, dl, &A) == CB_OK, "draw A");
+        int cols_ok = 1, rows_ok = 1;
+        for (size_t j = 0; j < p; ++j)
+            for (size_t t = 0; t < dl; ++t) {
+                uint32_t r = A.nbr[j * dl + t];
+                cols_ok &= r < m && (t == 0 || A.nbr[j * dl + t - 1] < r); /* distinct, ascending */
+            }
+        CHECK(cols_ok, "every column of A has exactly delta = %zu distinct rows, ascending", dl);
+        size_t total = 0;
+        double *D = cb_malloc(m * p * sizeof *D);
+        cb_sketch_mat_to_dense(&A, D);
+        for (size_t i = 0; i < m; ++i) {
+            size_t cnt = 0;
+            for (size_t j = 0; j < p; ++j) cnt += D[i * p + j] != 0;
+            rows_ok &= cnt == A.row_ptr[i + 1] - A.row_ptr[i];
+            for (size_t e = A.row_ptr[i]; e < A.row_ptr[i + 1]; ++e) rows_ok &= D[i * p + A.row_col[e]] == 1;
+            total += cnt;
+        }
+        double colsum_ok = 1;
+        for (size_t j = 0; j < p; ++j) {
+            double c = 0;
+            for (size_t i = 0; i < m; ++i) c += D[i * p + j];
+            colsum_ok = colsum_ok && c == (double)dl;
+        }
+        CHECK(rows_ok && total == p * dl && colsum_ok,
+              "row lists match the dense matrix; column sums = delta; %zu ones", total);
+        cb_sketch_mat_draw(11, 22, CB_RNG_SKETCH_A, 3, m, p, dl, &A2);
+        cb_sketch_mat_draw(11, 22, CB_RNG_SKETCH_A, 4, m, p, dl, &A3);
+        CHECK(!memcmp(A.nbr, A2.nbr, p * dl * sizeof *A.nbr), "same (seed, key, purpose, index) -> same A");
+        CHECK(memcmp(A.nbr, A3.nbr, p * dl * sizeof *A.nbr) != 0, "another trial index -> another A");
+        CbSketchMat B;
+        cb_sketch_mat_draw(11, 22, CB_RNG_SKETCH_B, 3, m, p, dl, &B);
+        CHECK(memcmp(A.nbr, B.nbr, p * dl * sizeof *A.nbr) != 0, "B's stream differs from A's");
+        free(D);
+        cb_sketch_mat_free(&A);
+        cb_sketch_mat_free(&A2);
+        cb_sketch_mat_free(&A3);
+        cb_sketch_mat_free(&B);
+    }
+
+    /* ---- ensemble: each delta-subset equally likely. m = 5, delta = 2: 10 subsets, each
+     * with probability 1/10 exactly; over 20000 columns the counts are Binomial(20000, 0.1),
+     * sd = 42.4; require every count within 5 sd and Pearson chi^2 (9 dof) < 33.7 (p = 1e-4). */
+    {
+        CbSketchMat A;
+        size_t p = 20000;
+        cb_sketch_mat_draw(5, 6, CB_RNG_SKETCH_A, 0, 5, p, 2, &A);
+        double cnt[5][5] = {{0}};
+        for (size_t j = 0; j < p; ++j) cnt[A.nbr[2 * j]][A.nbr[2 * j + 1]] += 1;
+        double chi2 = 0, worst = 0;
+        for (int a = 0; a < 5; ++a)
+            for (int b = a + 1; b < 5; ++b) {
+                chi2 += (cnt[a][b] - 2000) * (cnt[a][b] - 2000) / 2000;
+                worst = fmax(worst, fabs(cnt[a][b] - 2000));
+            }
+        CHECK(worst < 5 * 42.43 && chi2 < 33.7, "delta-subsets uniform: chi^2 = %.2f (9 dof), worst |dev| %.0f",
+              chi2, worst);
+        cb_sketch_mat_free(&A);
+    }
+
+    /* ---- sparse sketch = dense reference A X Bᵀ, rectangular, different m for A and B ---- */
+    {
+        size_t p1 = 13, p2 = 17;
+        double X[13 * 17];
+        CbStream s = cb_rng_stream(1, 2, CB_RNG_TEST, 7);
+        for (size_t k = 0; k < p1 * p2; ++k) X[k] = cb_rng_uniform(&s) < 0.3 ? cb_rng_normal(&s) : 0;
+        CbSketchMat A, B;
+        cb_sketch_mat_draw(1, 2, CB_RNG_SKETCH_A, 0, 7, p1, 3, &A);
+        cb_sketch_mat_draw(1, 2, CB_RNG_SKETCH_B, 0, 9, p2, 4, &B);
+        CbSketchCsr Xs;
+        cb_sketch_csr_from_double(X, p1, p2, &Xs);
+        double Y[7 * 9], Yr[7 * 9];
+        CHECK(cb_sketch_apply(&A, &B, &Xs, Y) == CB_OK, "sparse sketch 13x17 -> 7x9");
+        cb_sketch_apply_ref(&A, &B, X, Yr);
+        CHECK(max_abs(Y, Yr, 63) <= 1e-12 && max_abs(Yr, NULL, 63) > 0.5,
+              "sparse sketch = dense A X B^T (max diff %.2g)", max_abs(Y, Yr, 63));
+        CHECK(cb_sketch_apply(&B, &A, &Xs, Y) == CB_EINVAL && strstr(cb_err_msg(), "expected A.p"),
+              "shape mismatch rejected: %s", cb_err_msg());
+        cb_sketch_csr_free(&Xs);
+        cb_sketch_mat_free(&A);
+        cb_sketch_mat_free(&B);
+    }
+
+    /* ---- exact recovery of a planted matrix; LP and SSMP agree ---- */
+    {
+        /* SSMP needs m >> delta^2: two columns of A sharing >= delta/2 rows defeat its
+         * median step (LP copes), and columns of Z = X Bᵀ denser than ~m/8 defeat it too.
+         * So the agreement test uses p = 400, m = 250, delta_A = 8, delta_B = 4. */
+        size_t pb = 400, mb = 250;
+        double *XB = cb_malloc(pb * pb * sizeof *XB), *Xl = cb_malloc(pb * pb * sizeof *Xl),
+               *Xs = cb_malloc(pb * pb * sizeof *Xs), *Xh = cb_malloc(pb * pb * sizeof *Xh);
+        planted(pb, 1, XB); /* 2 nonzeros per row and per column */
+        CbSketchCsr XBc;
+        cb_sketch_csr_from_double(XB, pb, pb, &XBc);
+        size_t rmax, cmax;
+        double xmax;
+        cb_sketch_csr_stats(&XBc, &rmax, &cmax, &xmax);
+        CHECK(XBc.nnz == 800 && rmax == 2 && cmax == 2, "planted: nnz %zu, row max %zu, col max %zu",
+              XBc.nnz, rmax, cmax);
+        CbSketchParams prm;
+        cb_sketch_params_default(&prm);
+        prm.delta_a = 8;
+        prm.delta_b = 4;
+        CbSketchReport rl, rs, rh;
+        prm.solver = CB_SKETCH_LP;
+        CHECK(cb_sketch_trial(3, 4, 0, &XBc, mb, &prm, Xl, &rl) == CB_OK && rl.success && rl.err_rel < 1e-9,
+              "LP recovers the planted 400x400 from a 250x250 sketch (err %.2g, %.2f s)", rl.err_rel,
+              rl.recover_s);
+        prm.solver = CB_SKETCH_SSMP;
+        CHECK(cb_sketch_trial(3, 4, 0, &XBc, mb, &prm, Xs, &rs) == CB_OK && rs.success && rs.err_rel < 1e-9,
+              "SSMP recovers it too (err %.2g, %.3f s)", rs.err_rel, rs.recover_s);
+        prm.solver = CB_SKETCH_HYBRID;
+        cb_sketch_trial(3, 4, 0, &XBc, mb, &prm, Xh, &rh);
+        CHECK(rh.success && max_abs(Xl, Xs, pb * pb) <= 1e-9 * xmax && max_abs(Xl, Xh, pb * pb) <= 1e-9 * xmax,
+              "LP, SSMP and SSMP+LP agree (max diff %.2g)", max_abs(Xl, Xs, pb * pb));
+        CHECK(max_abs(Xl, XB, pb * pb) <= 1e-9 * xmax, "recovered = planted (max diff %.2g)",
+              max_abs(Xl, XB, pb * pb));
+        cb_sketch_csr_free(&XBc);
+        free(XB);
+
+        /* The rest on a small planted 60 x 60, 3 nonzeros per row and column. */
+        size_t p = 60, m = 58;
+        prm.delta_a = prm.delta_b = 5;
+        double *X = cb_malloc(p * p * sizeof *X);
+        planted(p, 2, X);
+        CbSketchCsr Xc;
+        cb_sketch_csr_from_double(X, p, p, &Xc);
+        prm.solver = CB_SKETCH_LP;
+        cb_sketch_trial(3, 4, 0, &Xc, m, &prm, Xl, &rl);
+        CHECK(rl.success, "LP recovers the planted 60x60 from a 58x58 sketch (err %.2g)", rl.err_rel);
+
+        /* m far too small: 8 x 8 = 64 numbers cannot hold 180 nonzeros. Reported, not hidden. */
+        prm.fail_fast = 0;
+        for (int s = 0; s < 3; ++s) {
+            prm.solver = (CbSketchSolver)s;
+            CbSketchReport r;
+            CHECK(cb_sketch_trial(3, 4, 0, &Xc, 8, &prm, Xh, &r) == CB_OK && !r.success && r.err_rel > 0.1,
+                  "%s: m = 8 fails and says so (err %.3g, unconverged %zu)", cb_sketch_solver_name(prm.solver),
+                  r.err_rel, r.unconverged);
+        }
+        prm.fail_fast = 1;
+        prm.solver = CB_SKETCH_SSMP;
+        CbSketchReport rf;
+        cb_sketch_trial(3, 4, 0, &Xc, 8, &prm, Xh, &rf);
+        CHECK(!rf.success && isnan(rf.err_rel), "fail_fast: X^ marked NaN, err = %g", rf.err_rel);
+
+        /* recover without the truth (as a user would) gives the same X^ */
+        CbSketchMat A, B;
+        cb_sketch_mat_draw(3, 4, CB_RNG_SKETCH_A, 0, m, p, 5, &A);
+        cb_sketch_mat_draw(3, 4, CB_RNG_SKETCH_B, 0, m, p, 5, &B);
+        double *Y = cb_malloc(m * m * sizeof *Y);
+        cb_sketch_apply(&A, &B, &Xc, Y);
+        prm.solver = CB_SKETCH_LP;
+        CbSketchReport rn;
+        CHECK(cb_sketch_recover(&A, &B, Y, &prm, NULL, Xh, &rn) == CB_OK && max_abs(Xh, Xl, p * p) == 0,
+              "recover(truth = NULL) = trial's X^");
+        CbSketchCsr bad;
+        cb_sketch_csr_from_double(X, 30, 2 * p, &bad);
+        CHECK(cb_sketch_recover(&A, &B, Y, &prm, &bad, Xh, &rn) == CB_EINVAL, "truth of wrong shape rejected");
+        cb_sketch_csr_free(&bad);
+        free(Y);
+        cb_sketch_mat_free(&A);
+        cb_sketch_mat_free(&B);
+
+        /* phase transition: bisection's m succeeds, m − 1 fails (checked by direct trials) */
+        prm.solver = CB_SKETCH_HYBRID;
+        prm.trials = 10;
+        CbSketchPhase ph;
+        CHECK(cb_sketch_phase(3, 4, 2, &Xc, &prm, &ph) == CB_OK && ph.m_measured > 8 && ph.m_measured < p,
+              "phase transition: m_measured = %zu (theory %.1f, %d trials run, %.2f s)", ph.m_measured,
+              ph.m_theory, ph.n_trials_run, ph.total_s);
+        int at = 0, below = 0;
+        for (int t = 0; t < prm.trials; ++t) {
+            CbSketchReport r;
+            cb_sketch_trial(3, 4, 2 * 1024 + (uint32_t)t, &Xc, ph.m_measured, &prm, Xh, &r);
+            at += r.success;
+            cb_sketch_trial(3, 4, 2 * 1024 + (uint32_t)t, &Xc, ph.m_measured - 1, &prm, Xh, &r);
+            below += r.success;
+        }
+        CHECK(at >= 10 && below < 10 && ph.success_rate == 1.0,
+              "direct trials: %d/10 at m = %zu, %d/10 at m - 1", at, ph.m_measured, below);
+        CHECK_CLOSE(ph.m_theory, sqrt(3.0 * 60) * log(60.0), 1e-12, "Thm 5.1 m for the planted 60x60");
+
+        /* m_max below the threshold: not reached, rate reported */
+        prm.m_max = 8;
+        cb_sketch_phase(3, 4, 2, &Xc, &prm, &ph);
+        CHECK(ph.m_measured == 0 && ph.success_rate < 0.95, "m_max = 8: not reached (rate %.2f)", ph.success_rate);
+
+        /* the layer-row entry point */
+        float *Wf = cb_malloc(p * p * sizeof *Wf);
+        for (size_t k = 0; k < p * p; ++k) Wf[k] = (float)X[k];
+        CbResult res;
+        cb_result_init(&res, 2);
+        prm.m_max = 0;
+        CHECK(cb_sketch_measure_layer(3, 4, 0, Wf, p, p, &res.layers[0], &prm) == CB_OK, "measure_layer");
+        double *v = res.layers[0].v;
+        CHECK(v[CB_L_sketch_m_measured] > 8 && v[CB_L_sketch_params] == v[CB_L_sketch_m_measured] * v[CB_L_sketch_m_measured] &&
+                  fabs(v[CB_L_sketch_m_const] - v[CB_L_sketch_m_measured] / v[CB_L_sketch_m_theory]) < 1e-12 &&
+                  v[CB_L_sketch_success_rate] >= 0.95 && v[CB_L_sketch_recovery_err] < 1e-6 && v[CB_L_sketch_delta] == 5,
+              "layer row: m %g, theory %.1f, const %.3f, params %g, err %.2g", v[CB_L_sketch_m_measured],
+              v[CB_L_sketch_m_theory], v[CB_L_sketch_m_const], v[CB_L_sketch_params], v[CB_L_sketch_recovery_err]);
+        prm.m_max = 8;
+        cb_sketch_measure_layer(3, 4, 1, Wf, p, p, &res.layers[1], &prm);
+        CHECK(isnan(res.layers[1].v[CB_L_sketch_m_measured]) && isnan(res.layers[1].v[CB_L_sketch_params]),
+              "layer row: not reached -> m_measured NaN");
+        memset(Wf, 0, p * p * sizeof *Wf);
+        cb_sketch_measure_layer(3, 4, 1, Wf, p, p, &res.layers[1], NULL);
+        CHECK(res.layers[1].v[CB_L_sketch_m_measured] == 0, "all-zero layer: m = 0");
+        Wf[5] = NAN;
+        CHECK(cb_sketch_measure_layer(3, 4, 1, Wf, p, p, &res.layers[1], NULL) == CB_ENUMERIC &&
+                  strstr(cb_err_msg(), "(0, 5)"),
+              "NaN weight rejected: %s", cb_err_msg());
+        cb_result_free(&res);
+        free(Wf);
+        cb_sketch_csr_free(&Xc);
+        free(X);
+        free(Xl);
+        free(Xs);
+        free(Xh);
+    }
+
+    /* ---- single vectors: s-sparse x in R^200 from 100 measurements, delta 8 ---- */
+    {
+        CbSketchMat A;
+        cb_sketch_mat_draw(9, 9, CB_RNG_SKETCH_A, 0, 100, 200, 8, &A);
+        CbSketchDecoder *dl, *ds;
+        cb_sketch_decoder_alloc(&A, CB_SKETCH_LP, &dl);
+        cb_sketch_decoder_alloc(&A, CB_SKETCH_SSMP, &ds);
+        double x[200], y[100], xl[200], xs[200];
+        int okl = 0, oks = 0, cl, cs;
+        for (int t = 0; t < 10; ++t) {
+            CbStream s = cb_rng_stream(9, 9, CB_RNG_TEST, (uint32_t)t);
+            memset(x, 0, sizeof x);
+            memset(y, 0, sizeof y);
+            for (int k = 0; k < 8; ++k) x[cb_rng_below(&s, 200)] = cb_rng_normal(&s);
+            for (size_t j = 0; j < 200; ++j)
+                for (size_t k = 0; k < 8; ++k) y[A.nbr[j * 8 + k]] += x[j];
+            cb_sketch_decode(dl, y, 1e-10, xl, &cl);
+            cb_sketch_decode(ds, y, 1e-10, xs, &cs);
+            okl += cl && max_abs(xl, x, 200) < 1e-9;
+            oks += cs && max_abs(xs, x, 200) < 1e-9;
+        }
+        CHECK(okl == 10 && oks == 10, "8-sparse vectors: LP %d/10, SSMP %d/10 exact", okl, oks);
+        cb_sketch_decoder_free(dl);
+        cb_sketch_decoder_free(ds);
+        cb_sketch_mat_free(&A);
+    }
+
+    /* ---- error paths ---- */
+    {
+        CbSketchMat A;
+        CHECK(cb_sketch_mat_draw(1, 1, CB_RNG_SKETCH_A, 0, 4, 10, 5, &A) == CB_EINVAL &&
+                  strstr(cb_err_msg(), "delta = 5") && cb_err_hint_msg()[0],
+              "delta > m rejected: %s", cb_err_msg());
+        CHECK(cb_sketch_mat_draw(1, 1, CB_RNG_SKETCH_A, 0, 4, 0, 2, &A) == CB_EINVAL, "p = 0 rejected");
+        CbSketchSolver sv;
+        CHECK(cb_sketch_solver_parse("simplex", &sv) == CB_EINVAL && strstr(cb_err_msg(), "'simplex'"),
+              "unknown solver rejected: %s", cb_err_msg());
+        CHECK(cb_sketch_solver_parse("ssmp+lp", &sv) == CB_OK && sv == CB_SKETCH_HYBRID, "solver names parse");
+        CbSketchMat huge = {.m = 10, .p = (size_t)1 << 30, .delta = 4};
+        CbSketchDecoder *d = NULL;
+        CHECK(cb_sketch_decoder_alloc(&huge, CB_SKETCH_LP, &d) == CB_EINVAL && !d, "LP too large for GLPK rejected");
+        CbSketchCsr X;
+        double one = 2.385;
+        CHECK(cb_sketch_csr_from_double(&one, 0, 1, &X) == CB_EINVAL, "empty matrix rejected");
+        cb_sketch_csr_from_double(&one, 1, 1, &X);
+        CbSketchParams prm;
+        cb_sketch_params_default(&prm);
+        prm.trials = 0;
+        CbSketchPhase ph;
+        CHECK(cb_sketch_phase(1, 1, 0, &X, &prm, &ph) == CB_EINVAL && strstr(cb_err_msg(), "trials 0"),
+              "trials = 0 rejected: %s", cb_err_msg());
+        cb_sketch_params_default(&prm);
+        prm.delta_a = 3;
+        prm.m_max = 2;
+        CbSketchReport r;
+        double xh;
+        CHECK(cb_sketch_trial(1, 1, 0, &X, 2, &prm, &xh, &r) == CB_EINVAL, "trial with delta_a > m rejected");
+        prm.delta_a = 1;
+        prm.delta_b = 3;
+        CHECK(cb_sketch_trial(1, 1, 0, &X, 2, &prm, &xh, &r) == CB_EINVAL, "trial with delta_b > m rejected");
+        cb_sketch_csr_free(&X);
+    }
+    return check_end("sketch");
+}
