@@ -12,6 +12,7 @@
 #include "cbound/err.h"
 #include "cbound/bounds.h"
 #include "cbound/measure.h"
+#include "cbound/sketch.h"
 #include "cbound/train.h"
 
 #include <math.h>
@@ -127,6 +128,10 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
      *    according to ctx->measure) and 6. bounds — the measurement modules'
      *    calls go here, filling res->layers, res->task and res->bounds. */
     if (st == CB_OK) st = cb_measure_output_error(orig, comp, ctx->train, res); /* out_err_* (double) */
+    if (st == CB_OK && ctx->measure && ctx->measure->sketch) /* sketch_* columns (issue 6), before bounds */
+        for (int l = 0; st == CB_OK && l < comp->depth; ++l)
+            st = cb_sketch_measure_layer(ctx->seed, ctx->key, l, comp->W[l], comp->widths[l + 1],
+                                         comp->widths[l], &res->layers[l], NULL);
     if (st == CB_OK && (!ctx->measure || ctx->measure->norms || ctx->measure->margins))
         st = cb_bounds_run(ctx, orig, comp, res); /* norms, Latala, j_r/j_c, margins, bounds (issue 5) */
 
