@@ -96,6 +96,7 @@ CbStatus cb_imp_run(CbMlp *m, const CbMlp *init, const CbImpOptions *o, const Cb
     CbImpLevel lv;
     if (st == CB_OK) st = evaluate(m, cfg->loss, train, test, &lv);
     lv.sparsity = 0;
+    for (int k = 0; k < CB_IMP_MAX_LAYERS; ++k) lv.layer_kept[k] = k < m->depth ? 1.0 : NAN;
     if (st == CB_OK && levels_out) levels_out[0] = lv;
     CbTrainConfig c = *cfg;
     c.mask = mask;
@@ -119,6 +120,11 @@ CbStatus cb_imp_run(CbMlp *m, const CbMlp *init, const CbImpOptions *o, const Cb
         if (st != CB_OK) break;
         st = evaluate(m, cfg->loss, train, test, &lv);
         lv.sparsity = weight_sparsity(m, mask);
+        for (int k = 0; k < m->depth && k < CB_IMP_MAX_LAYERS; ++k) {
+            size_t off = m->offset_W[k], cnt = m->widths[k] * m->widths[k + 1], kept = 0;
+            for (size_t i = off; i < off + cnt; ++i) kept += mask[i];
+            lv.layer_kept[k] = (double)kept / (double)cnt;
+        }
         if (levels_out) levels_out[level] = lv;
     }
     if (mask_out) memcpy(mask_out, mask, P);
@@ -169,6 +175,9 @@ static CbStatus imp_method(const CbTaskCtx *ctx, CbMlp *out, CbResult *res)
     CbImpLevel *lv = cb_malloc((size_t)(o.levels + 1) * sizeof *lv);
     CbStatus st = cb_imp_run(out, ctx->model->init, &o, ctx->train_config, ctx->train, ctx->test, NULL, lv);
     if (st == CB_OK) {
+        for (int l = 1; l <= o.levels; ++l) /* what was pruned at each level, per layer */
+            for (int k = 0; k < out->depth; ++k)
+                if (k < CB_IMP_MAX_LAYERS) cb_result_add_series(res, "imp_layer_kept", l, k, lv[l].layer_kept[k]);
         for (int l = 0; l <= o.levels; ++l) {
             cb_result_add_series(res, "imp_test_acc", l, lv[l].sparsity, lv[l].test_acc);
             cb_result_add_series(res, "imp_train_acc", l, lv[l].sparsity, lv[l].train_acc);

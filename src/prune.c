@@ -233,6 +233,14 @@ static CbStatus magnitude_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *r
     CB_TRY(common_params(ctx->params, "magnitude", &s, &dl, 1));
     CB_TRY(cb_prune_scope_parse(cb_params_text(ctx->params, "scope", "layer"), &sc));
     CB_TRY(cb_prune_magnitude(out, s, sc, dl));
+    /* per-layer `param`: the threshold, i.e. the largest |w| pruned in that layer (0 if none) */
+    const CbMlp *a = ctx->model->mlp;
+    for (int l = 0; l < out->depth; ++l) {
+        float thr = 0.0f;
+        for (size_t i = 0; i < a->widths[l] * a->widths[l + 1]; ++i)
+            if (out->W[l][i] == 0.0f && fabsf(a->W[l][i]) > thr) thr = fabsf(a->W[l][i]);
+        res->layers[l].v[CB_L_param] = thr;
+    }
     return cb_disc_after(ctx, out, res);
 }
 

@@ -120,6 +120,20 @@ int main(int argc, char **argv)
             for (int i = 0; i < r.n_series; ++i) rows += strcmp(r.series[i].name, "imp_test_acc") == 0;
             CHECK(rows == 3 && t[CB_T_compress_level] == 2 && fabs(t[CB_T_sparsity] - 0.36) < 0.002,
                   "imp: 3 level rows, sparsity %.4f", t[CB_T_sparsity]);
+            int lk = 0, lk_ok = 1;
+            for (int i = 0; i < r.n_series; ++i)
+                if (strcmp(r.series[i].name, "imp_layer_kept") == 0) {
+                    ++lk;
+                    int layer = (int)r.series[i].x;
+                    if (r.series[i].i == 2) lk_ok &= fabs(r.series[i].y - r.layers[layer].v[CB_L_kept_fraction]) < 1e-12;
+                }
+            CHECK(lk == 6 && lk_ok, "imp: per-level per-layer kept fractions recorded (last level = layer columns)");
+        }
+        if (c == 5) {
+            int ok = 1;
+            for (int l = 0; l < 3; ++l) ok &= r.layers[l].v[CB_L_param] > 0;
+            CHECK(ok, "magnitude: per-layer threshold recorded (%.4g, %.4g, %.4g)", r.layers[0].v[CB_L_param],
+                  r.layers[1].v[CB_L_param], r.layers[2].v[CB_L_param]);
         }
         cb_result_free(&r);
     }

@@ -33,9 +33,12 @@ typedef struct {
     int dense_last;      /* 1 = never prune the last layer (0)                      */
 } CbImpOptions;
 
+enum { CB_IMP_MAX_LAYERS = 32 };
+
 typedef struct {
     double sparsity;    /* pruned fraction of all weight-matrix entries              */
     double train_loss, train_acc, test_loss, test_acc;
+    double layer_kept[CB_IMP_MAX_LAYERS]; /* kept fraction of each layer's weights (first 32 layers) */
 } CbImpLevel;
 
 void cb_imp_options_default(CbImpOptions *o);
