@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"task", cb_cli_task, "replay one task of a sweep and print its row"},
     {"report", cb_cli_report, "turn a results file into the papers' figures and tables"},
     {"lowrank", cb_cli_lowrank, "003 low-rank compression of a model file; SVDs distributed with ScaLAPACK"},
+    {"sketch", cb_cli_sketch, "sketch a pruned layer as A W B^T and recover it (004 §5; LP / SSMP)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

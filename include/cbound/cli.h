@@ -17,6 +17,7 @@ int cb_cli_bench_train(int argc, char **argv); /* src/bench_cli.c  */
 int cb_cli_bench_norms(int argc, char **argv); /* src/norms_cli.c  */
 int cb_cli_report(int argc, char **argv);    /* src/report_cli.c */
 int cb_cli_lowrank(int argc, char **argv);   /* src/lowrank_cli.c */
+int cb_cli_sketch(int argc, char **argv);    /* src/sketch_cli.c  */
 
 /* Shared option helpers: parse a number or die with "option --x expects ...". */
 long cb_cli_long(const char *opt, const char *val, long lo, long hi);
