@@ -106,8 +106,14 @@ double cb_greedy_exact_change(const CbMlp *m, CbLoss loss, const CbData *d, size
  * evaluations per parameter: refuse networks larger than this. */
 enum { EXACT_LIMIT = 20000 };
 
-static CbStatus check_samples(const CbMlp *m, const CbData *d, size_t n)
+static CbStatus check_samples(const CbMlp *m, const CbData *d, size_t n, CbLoss loss)
 {
+    if (d && (d->y ? loss != CB_LOSS_CROSS_ENTROPY : loss != CB_LOSS_MSE)) {
+        CB_ERR(CB_EINVAL, "greedy: loss %s with %s data (expected %s)", loss == CB_LOSS_MSE ? "mse" : "cross-entropy",
+               d->y ? "labelled" : "regression", d->y ? "cross-entropy" : "mse");
+        cb_err_hint("the exact and Hessian scores evaluate the loss in double with the data's own loss");
+        return CB_EINVAL;
+    }
     if (!d || n == 0 || n > d->n || d->d != m->widths[0]) {
         CB_ERR(CB_EINVAL, "greedy: scores need %zu training samples of dimension %zu; the data has %zu of %zu",
                n, m->widths[0], d ? d->n : 0, d ? d->d : 0);
@@ -120,7 +126,7 @@ static CbStatus check_samples(const CbMlp *m, const CbData *d, size_t n)
 CbStatus cb_greedy_hessian_diag(const CbMlp *m, CbLoss loss, const CbData *d, size_t n, int probes,
                                 double step, uint64_t seed, uint64_t key, double *out)
 {
-    CB_TRY(check_samples(m, d, n));
+    CB_TRY(check_samples(m, d, n, loss));
     size_t P = m->n_params;
     if (probes == 0) {
         if (P > EXACT_LIMIT) {
@@ -169,7 +175,7 @@ CbStatus cb_greedy_hessian_diag(const CbMlp *m, CbLoss loss, const CbData *d, si
 
 CbStatus cb_greedy_fisher_diag(const CbMlp *m, CbLoss loss, const CbData *d, size_t n, double *out)
 {
-    CB_TRY(check_samples(m, d, n));
+    CB_TRY(check_samples(m, d, n, loss));
     size_t P = m->n_params, k = m->widths[m->depth];
     float *g = cb_malloc(P * sizeof *g);
     memset(out, 0, P * sizeof *out);
@@ -233,7 +239,7 @@ CbStatus cb_greedy_compress(CbMlp *m, const CbGreedyOptions *o, CbLoss loss, con
             st = cb_greedy_hessian_diag(m, loss, train, n, o->probes, o->fd_step, seed, key, h);
         else if (o->score == CB_GREEDY_FISHER) st = cb_greedy_fisher_diag(m, loss, train, n, h);
         else {
-            st = check_samples(m, train, n);
+            st = check_samples(m, train, n, loss);
             if (st == CB_OK && P > EXACT_LIMIT) {
                 st = CB_ERR(CB_EINVAL, "greedy: score exact on %zu parameters (limit %d)", P, EXACT_LIMIT);
                 cb_err_hint("score: exact is for small networks; use hessian or fisher");

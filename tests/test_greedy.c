@@ -307,6 +307,7 @@ int main(int argc, char **argv)
               cb_err_msg());
         CHECK(cb_greedy_fisher_diag(c, CB_LOSS_CROSS_ENTROPY, &D, 65, f) == CB_EINVAL, "65 of 64 samples: %s",
               cb_err_msg());
+        CHECK(cb_greedy_fisher_diag(c, CB_LOSS_MSE, &D, 8, f) == CB_EINVAL, "MSE on labelled data: %s", cb_err_msg());
         size_t wbig[] = {500, 500};
         CbMlp *big;
         cb_mlp_alloc(1, wbig, CB_ACT_RELU, 1.0, 0, &big);

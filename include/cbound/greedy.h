@@ -14,6 +14,7 @@
  * (in `rounds` rounds, rescoring the partly compressed network between rounds).
  * The uniform deciding weight (i, j) of layer l is
  *   cb_rng_uniform_at(seed, key, CB_RNG_COMPRESS, l, i * d_in + j).
+ * The loss must be the data's own: cross-entropy for labels, MSE for targets.
  * Optional projection (000's theory; off by default as in its simulations): after
  * replacement each layer is scaled so that ||Ŵ||_2 <= proj_c ||W||_2, bounding the
  * layer's output norm ||Ŵ x|| <= proj_c ||W||_2 ||x||.
