@@ -65,5 +65,17 @@ PY
                         k, c, it, e, p, p / c, d / vp }'
 done
 
+# ---------------------------------------------------------------- sparse matrix sketching
+# Y = A W Bᵀ of a random sparse layer (src/sketch.c) and its separable ℓ1 recovery, one
+# core: a 784 × 784 layer at 5% density with the GLPK LP (exact reference), SSMP and
+# SSMP+LP at m = min(Theorem 5.1's m, 784); SSMP and SSMP+LP on a 2500 × 2500 layer at
+# 1% density (goal: seconds). Each line: solver, m, sketch and recovery seconds, success.
+echo
+echo "== sparse sketching: sketch + recover one layer (separable ℓ1, 004 eq. (1)), one core"
+"$CBOUND" sketch --random 784x784 --density "${BENCH_SKETCH_DENSITY:-0.05}" --solver all
+for s in ssmp ssmp+lp; do
+    "$CBOUND" sketch --random 2500x2500 --density 0.01 --solver "$s" | grep '^sketch'
+done
+
 echo
 echo "== done (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
