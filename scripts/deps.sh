@@ -6,7 +6,7 @@ set -u
 what="${1:-check}"
 build_pkgs="gcc make pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libhdf5-openmpi-dev
  hdf5-tools libgsl-dev libopenblas-dev liblapacke-dev librandom123-dev zlib1g-dev libyaml-dev libglpk-dev"
-run_pkgs="dataset-fashion-mnist python3 python3-h5py python3-numpy python3-pandas python3-matplotlib"
+run_pkgs="dataset-fashion-mnist python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-yaml"
 check_pkgs="python3-torch python3-sklearn slurm-wlm munge"
 case "$what" in
     build) pkgs="$build_pkgs" ;;

@@ -42,6 +42,8 @@ except ImportError as e:  # pragma: no cover - environment problem
              "python3-pandas python3-matplotlib python3-numpy" % e)
 
 LN10 = math.log(10.0)
+# Methods that compress a trained model (everything but the standalone ones).
+COMPRESS_METHODS = ("mbp", "magnitude", "random", "imp", "greedy", "structured", "lowrank")
 
 
 # ------------------------------------------------------------------ loading
@@ -91,6 +93,22 @@ class Report:
             params = self.tasks["params"].map(parse_params)
             self.tasks["p"] = params
         self.rundir = os.path.splitext(path)[0]
+        self.not_in_sweep = []
+        self.sweep_methods = set()
+        try:
+            import yaml
+            sw = yaml.safe_load(self.attrs.get("sweep_text", "")) or {}
+            self.sweep_methods = {m.get("name") for m in sw.get("methods", []) if isinstance(m, dict)}
+        except Exception:  # an unreadable sweep text only affects the wording of "missing"
+            if self.tasks is not None:
+                self.sweep_methods = set(self.tasks["method"])
+
+    def lack(self, what, methods=None):
+        """Record a figure/table that could not be made: missing data, or not in this sweep at all."""
+        if methods is not None and self.sweep_methods and not (self.sweep_methods & set(methods)):
+            self.not_in_sweep.append("%s (the sweep has no %s task)" % (what.split(":")[0], " / ".join(sorted(methods))))
+        else:
+            self.missing.append(what)
 
     # -------------------------------------------------------------- helpers
 
@@ -114,8 +132,12 @@ class Report:
         self.say("|" + "---|" * len(cols))
         for _, row in df.iterrows():
             cells = []
-            for v in row.values:
-                if isinstance(v, (float, np.floating)):
+            for c, v in zip(cols, row.values):
+                if c in ("width", "M", "d", "layer", "seed") and isinstance(v, (int, float, np.number)) and np.isfinite(v):
+                    cells.append("%d" % int(v))
+                elif isinstance(v, (float, np.floating)) and np.isinf(v):
+                    cells.append("inf")
+                elif isinstance(v, (float, np.floating)):
                     cells.append("n/a" if not np.isfinite(v) else floatfmt % v)
                 else:
                     cells.append(str(v))
@@ -167,7 +189,7 @@ class Report:
         t = self.ok_tasks("mbp")
         need = ["mbp_d", "out_err_max", "outbound_c5_log"]
         if t is None or not all(c in t for c in need) or t["outbound_c5_log"].isna().all():
-            self.missing.append("004 Figure 2: needs `mbp` tasks with the output-error bounds (measure.latala)")
+            self.lack("004 Figure 2: needs `mbp` tasks with the output-error bounds (measure.latala)", ["mbp"])
             return
         widths = sorted(t["width"].unique())
         fig, axes = plt.subplots(1, len(widths), figsize=(5 * len(widths), 4), squeeze=False)
@@ -194,7 +216,7 @@ class Report:
         """004 Figure 4: measured max(j_r, j_c) vs Lemma 5.1's bound, per layer."""
         t = self.ok_tasks("mbp")
         if t is None or self.layers is None or "j_bound" not in self.layers or self.layers["j_bound"].isna().all():
-            self.missing.append("004 Figure 4: needs `mbp` tasks with measure.sparsity (j_r, j_c, Lemma 5.1)")
+            self.lack("004 Figure 4: needs `mbp` tasks with measure.sparsity (j_r, j_c, Lemma 5.1)", ["mbp"])
             return
         lay = self.layers.merge(t[["key", "width", "mbp_d"]], on="key")
         lay["j_max"] = lay[["max_nnz_row", "max_nnz_col"]].max(axis=1)
@@ -220,12 +242,12 @@ class Report:
     def tables_bounds(self):
         """004 Tables 1-3: log10 of each bound per width, next to the true generalization error."""
         if self.bounds is None or self.tasks is None:
-            self.missing.append("004 Tables 1-3: no rows in the bounds table (measure.margins off or no tasks)")
+            self.lack("004 Tables 1-3: no rows in the bounds table (measure.margins off or no finished tasks)", COMPRESS_METHODS)
             return
         b = self.bounds.merge(self.tasks[["key", "width", "seed", "method", "gen_error", "status"]], on="key")
         b = b[b["status"] == "ok"]
         if not len(b):
-            self.missing.append("004 Tables 1-3: bounds rows exist only for failed tasks")
+            self.lack("004 Tables 1-3: bounds rows exist only for failed tasks")
             return
         b["bound"] = b["name"] + np.where(b["variant"] != "", " [" + b["variant"] + "]", "")
         b["log10"] = b["log_value"] / LN10
@@ -253,11 +275,11 @@ class Report:
         """000 Figure 1: normalized compression error vs width (mean +- std over seeds)."""
         t = self.ok_tasks()
         if t is None or "out_err_norm" not in t or t["out_err_norm"].isna().all():
-            self.missing.append("000 Figure 1: needs compression tasks with out_err_norm")
+            self.lack("000 Figure 1: needs compression tasks with out_err_norm", COMPRESS_METHODS)
             return
         t = t[~t["out_err_norm"].isna()]
         if t["width"].nunique() < 2:
-            self.missing.append("000 Figure 1: needs at least two widths (found %d)" % t["width"].nunique())
+            self.lack("000 Figure 1: needs at least two widths (found %d)" % t["width"].nunique())
             return
         fig, ax = plt.subplots(figsize=(6, 4))
         for (m, p), s in t.groupby(["method", "params"]):
@@ -276,13 +298,120 @@ class Report:
                      "Normalized output error of the compressed network vs hidden width "
                      "(mean +- standard deviation over seeds), per method and setting.")
 
+    def figs_002(self):
+        """002 Figures 2-4 and Theorem 1 from the `twolayer` tasks."""
+        t = self.ok_tasks("twolayer")
+        if t is None or "etf_R_gd" not in t:
+            self.lack("002 Figures 2-4: no finished `twolayer` tasks", ["twolayer"])
+            return
+        t = t.copy()
+        t["M"] = t["p"].map(lambda p: p.get("M", np.nan))
+        t["d"] = t["p"].map(lambda p: p.get("d", np.nan))
+        self.say("## 002 Figures 2-4: gradient ascent of the limit objective vs the ETF")
+        self.say("")
+        fig_t = t[~t["etf_R_gd"].isna()]
+        if len(fig_t):
+            g = fig_t.groupby("M")[["etf_R_gd", "etf_R_etf", "etf_R_rel_gap"]].mean()
+            fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+            a1.plot(g.index, g["etf_R_gd"], "o-", label="GD (best of the starts)")
+            a1.plot(g.index, g["etf_R_etf"], "x--", label="ETF value (002 Lemma 5)")
+            a1.set_xlabel("compressed width M")
+            a1.set_ylabel("limit objective R~(V) = 1' G_VV^+ 1")
+            a1.legend(fontsize=7)
+            gap = g["etf_R_rel_gap"].abs().clip(lower=1e-17)
+            a2.semilogy(g.index, gap, "o-")
+            a2.set_xlabel("compressed width M")
+            a2.set_ylabel("|R~_GD - R~_ETF| / R~_ETF")
+            self.savefig(fig, "fig_002_etf_objective.png",
+                         "002 Figure 2: the limit objective reached by Riemannian gradient ascent vs the ETF value, "
+                         "and their relative gap (mean over seeds).")
+            self.table(g.reset_index(), "%.12g")
+        ser = self.series if self.series is not None else pd.DataFrame(columns=["key", "name"])
+        ser = ser[ser["key"].isin(t["key"])]
+        for base, fname, ylab, cap in (
+                ("etf_dist", "fig_002_etf_distance.png", "||G_VV - G_ETF||_F",
+                 "002 Figure 3: distance of the Gram matrix to the ETF's along the iterations (band: min to max "
+                 "over starts), per M."),
+                ("etf_R", "fig_002_etf_spread.png", "R~(V) along the iterations",
+                 "002 Figure 4: the objective along the iterations, band from the worst to the best start, per M.")):
+            lo, hi = ser[ser["name"] == base + "_min"], ser[ser["name"] == base + "_max"]
+            if not len(lo):
+                self.missing.append("002: no `%s_min/_max` series" % base)
+                continue
+            fig, ax = plt.subplots(figsize=(6, 4))
+            keys = t[t["key"].isin(lo["key"])].sort_values("M")["key"].tolist()
+            if len(keys) > 8:
+                keys = keys[:: max(1, len(keys) // 8)]
+            for k in keys:
+                a = lo[lo["key"] == k].sort_values("i")
+                b = hi[hi["key"] == k].sort_values("i")
+                M = t.loc[t["key"] == k, "M"].iloc[0]
+                line, = ax.plot(b["x"], b["y"], "-", lw=1, label="M=%g" % M)
+                ax.fill_between(a["x"].values, a["y"].values, b["y"].values, color=line.get_color(), alpha=0.25)
+            if base == "etf_dist":
+                ax.set_yscale("log")
+            ax.set_xlabel("iteration")
+            ax.set_ylabel(ylab)
+            ax.legend(fontsize=6)
+            self.savefig(fig, fname, cap)
+        th = ser[ser["name"] == "thm1_gap_N"]
+        if len(th):
+            fig, ax = plt.subplots(figsize=(6, 4))
+            for k, g in th.groupby("key"):
+                d = t.loc[t["key"] == k, "d"].iloc[0]
+                g = g.sort_values("x")
+                ax.loglog(g["x"], g["y"], "o-", ms=3, label="d=%g" % d)
+            xs = np.array(sorted(th["x"].unique()), dtype=float)
+            ax.loglog(xs, th["y"].max() * np.sqrt(xs[0] / xs), "k:", label="slope -1/2")
+            ax.set_xlabel("teacher width N")
+            ax.set_ylabel("|L(V,W) - L~(V)|")
+            ax.legend(fontsize=6)
+            self.savefig(fig, "fig_002_thm1.png",
+                         "002 Theorem 1: gap between the exact and the limit loss vs N, per input dimension d "
+                         "(the theorem predicts 1/sqrt(N) + 1/d).")
+
+    def figs_003(self):
+        """003: relative pre-activation error vs rank, data-driven vs truncated SVD, per layer."""
+        if self.series is None:
+            self.lack("003 rank curves: no series rows", ["lowrank"])
+            return
+        ser = self.series
+        cur = ser[ser["name"].str.match(r"lr_(data|svd)_L\d+$")]
+        if not len(cur):
+            self.lack("003 rank curves: no `lowrank` tasks with curves (grid curves: 1)", ["lowrank"])
+            return
+        cur = cur.assign(mode=cur["name"].str.extract(r"lr_(data|svd)_")[0],
+                         layer=cur["name"].str.extract(r"_L(\d+)$")[0].astype(int))
+        layers = sorted(cur["layer"].unique())
+        fig, axes = plt.subplots(1, len(layers), figsize=(4.5 * len(layers), 3.8), squeeze=False)
+        for ax, l in zip(axes[0], layers):
+            for mode, style in (("svd", "--"), ("data", "-")):
+                c = cur[(cur["layer"] == l) & (cur["mode"] == mode)]
+                for k, g in c.groupby("key"):
+                    g = g.sort_values("x")
+                    ax.semilogy(g["x"], g["y"].clip(lower=1e-17), style,
+                                label="%s (%s)" % ("data-driven" if mode == "data" else "truncated SVD", k[:6]))
+            ax.set_xlabel("rank r")
+            ax.set_ylabel("||(W - W^)X||_F / ||WX||_F")
+            ax.set_title("layer %d" % l)
+            ax.legend(fontsize=6)
+        self.say("## 003: pre-activation error vs rank")
+        self.say("")
+        self.savefig(fig, "fig_003_rank.png",
+                     "003: relative pre-activation reconstruction error on training inputs vs rank, data-driven "
+                     "(closed form through the SVD of WX) vs data-agnostic truncated SVD.")
+        t = self.ok_tasks("lowrank")
+        if t is not None and "lowrank_param_fraction" in t:
+            g = t.groupby(["width", "params"])[["lowrank_param_fraction", "test_acc", "orig_test_acc"]].mean()
+            self.table(g.reset_index())
+
     def figs_series(self):
         """002 Figures 2-4 and 003 rank curves, and any other series, from the series table."""
         if self.series is None:
-            self.missing.append("002 Figures 2-4 / 003 rank curves: no series rows (no twolayer/lowrank/imp tasks)")
-            return
+            return  # the 002/003 sections say what they lack
         s = self.series.merge(self.tasks[["key", "method", "params", "width", "seed"]], on="key", how="left")
-        for name, g in s.groupby("name"):
+        special = s["name"].str.match(r"(etf_|thm1_|lr_(data|svd)_L)")
+        for name, g in s[~special].groupby("name"):
             fig, ax = plt.subplots(figsize=(6, 4))
             for key, gk in g.groupby("key"):
                 gk = gk.sort_values("i")
@@ -304,7 +433,7 @@ class Report:
         """004 Figures 1 and 6: weight histograms of the trained models against the fitted Gaussian."""
         models = sorted(glob.glob(os.path.join(self.rundir, "models", "*.h5")))
         if not models:
-            self.missing.append("004 Figures 1/6: no model files under %s/models" % self.rundir)
+            self.lack("004 Figures 1/6: no model files under %s/models" % self.rundir)
             return
         shown = []
         for p in models:
@@ -313,7 +442,7 @@ class Report:
                     depth = int(f.attrs.get("depth", len(f["layers"])))
                     Ws = [f["layers/%d/W" % l][:] for l in range(depth)]
             except (OSError, KeyError) as e:
-                self.missing.append("004 Figures 1/6: cannot read %s (%s)" % (p, e))
+                self.lack("004 Figures 1/6: cannot read %s (%s)" % (p, e))
                 continue
             width = Ws[0].shape[0]
             if width in [w for w, _ in shown]:
@@ -349,19 +478,33 @@ class Report:
         self.say("## What is missing")
         self.say("")
         if not self.missing:
-            self.say("Nothing: every figure and table could be produced.")
+            self.say("Nothing: every figure and table this sweep calls for was produced.")
         for m in self.missing:
             self.say("- " + m)
         self.say("")
+        if self.not_in_sweep:
+            self.say("Not part of this sweep: " + "; ".join(self.not_in_sweep) + ".")
+            self.say("")
         with open(os.path.join(self.outdir, "report.md"), "w") as f:
             f.write("\n".join(self.md) + "\n")
 
 
 SERIES_AXES = {
-    "imp_level_sparsity": ("IMP level", "sparsity"),
-    "imp_level_test_acc": ("IMP level", "test accuracy"),
+    "imp_test_acc": ("sparsity after the IMP level", "test accuracy"),
+    "imp_train_acc": ("sparsity after the IMP level", "training accuracy"),
+    "imp_test_loss": ("sparsity after the IMP level", "test loss (nats)"),
+    "imp_layer_kept": ("layer", "kept fraction of the layer"),
+    "margin_quantile_orig": ("quantile", "training margin f(x)[y] - max_j f(x)[j] (original)"),
+    "margin_quantile_comp": ("quantile", "training margin (compressed)"),
+    "lr_planted_nuc": ("samples", "relative recovery error", "log"),
+    "lr_planted_rrr": ("samples", "relative recovery error", "log"),
+    "lr_planted_ls": ("samples", "relative recovery error", "log"),
 }
-SERIES_CAPTION = {}
+SERIES_CAPTION = {
+    "imp_test_acc": "Lottery tickets (004 Sec. 6): test accuracy at every IMP level vs sparsity.",
+    "margin_quantile_orig": "Quantiles of the original model's training margins (pick gamma at analysis time).",
+    "margin_quantile_comp": "Quantiles of the compressed model's training margins.",
+}
 
 
 def main(argv):
@@ -382,6 +525,8 @@ def main(argv):
         sys.exit("cbound report: error: %s: expected schema 'cbound-results', found '%s'" % (a.results, schema))
     out = a.out or os.path.join(os.path.splitext(a.results)[0], "report")
     os.makedirs(out, exist_ok=True)
+    for old in glob.glob(os.path.join(out, "fig_*.png")) + glob.glob(os.path.join(out, "table_*.csv")):
+        os.remove(old)  # figures of an earlier report of this file; this one rewrites what applies
     r = Report(a.results, out, a.quiet)
     r.summary()
     if r.tasks is not None:
@@ -389,6 +534,8 @@ def main(argv):
         r.fig4_sparsity()
         r.tables_bounds()
         r.fig_width_000()
+        r.figs_002()
+        r.figs_003()
         r.figs_series()
     r.fig_weights()
     r.finish()

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# test_report — issue 8's end-to-end check: a tiny sweep (gaussian teacher data, two
+# widths, two seeds; mbp, magnitude and a small two-layer 002 task) runs under
+# mpirun -n 2, `cbound report` turns it into figures and tables, and the test checks
+# that every expected figure exists and is a PNG, that the bounds table has one row
+# per width with the expected bound columns, and that a partial results file (the
+# job killed while running) still gives a report that says what is missing.
+# Prints "test_report: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+CB0=$(realpath "${CBOUND:-build/cbound}")
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+export CBOUND_SCRIPTS=$(realpath scripts)
+T=$(mktemp -d /tmp/cbound-report.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+CB=$T/cbound   # private copy: a concurrent `make` may relink build/cbound
+cp "$CB0" "$CB"
+cd "$T"
+pass=0; fail=0
+ok() { echo "PASS $*"; pass=$((pass + 1)); }
+no() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
+
+cat >e2e.yaml <<YAML
+name: report-e2e
+seed: 8
+output: $T/out/e2e.h5
+data: {kind: gaussian, dim: 16, n_classes: 3, teacher_width: 24, n_train: 400, n_test: 200}
+model: {depth: 3, widths: [16, 32]}
+train: {lr: 0.1, epochs: 20, batch: 32}
+seeds: [1, 2]
+methods:
+  - name: mbp
+    grid: {d: [0.5, 2, 8]}
+  - name: magnitude
+    grid: {sparsity: [0.5, 0.9]}
+  - name: twolayer
+    grid: {M: 3, d: 8, N: 64, starts: 2, iters: 50, every: 10}
+YAML
+check "tiny sweep runs (-n 2)" mpirun -n 2 "$CB" run --quiet e2e.yaml
+"$CB" report out/e2e.h5 >report.out 2>&1; rc=$?
+check "cbound report exits 0" test "$rc" -eq 0
+R=out/e2e/report
+check "report.md written" test -s $R/report.md
+for fig in fig_004_fig2_error fig_004_fig4_sparsity fig_000_fig1_width fig_004_fig1_weights \
+           fig_002_etf_objective fig_002_etf_distance fig_002_etf_spread; do
+    check "$fig.png exists and is a PNG" is_png $R/$fig.png
+done
+check "report prints the bounds table" grep -q "004 Tables 1-3" report.out
+# Bounds table: one row per width, with our bounds and the baselines.
+/usr/bin/python3 - "$R/table_004_bounds.csv" >tab.out 2>&1 <<'PY'
+import sys, pandas as pd
+t = pd.read_csv(sys.argv[1])
+assert sorted(t["width"].tolist()) == [16, 32], t["width"].tolist()
+need = ["sketch_004_thm5.2 [predicted_j]", "sketch_004_thm5.2 [measured_j]", "counting_004_lemmaE.1 [measured_nnz]",
+        "arora2018_thm3.1 [as_004_states]", "true gen. error (orig)"]
+missing = [c for c in need if c not in t.columns]
+assert not missing, missing
+print("ok", len(t.columns))
+PY
+check "bounds table: a row per width and the expected bound columns" grep -q '^ok' tab.out
+check "report lists nothing missing for a complete run" grep -q "Nothing: every figure and table this sweep" $R/report.md
+
+# A partial file: a slow sweep killed (SIGKILL to the whole job) while running; the .h5
+# rewritten every second from the journal is a partial file.
+cat >slow.yaml <<YAML
+name: report-partial
+seed: 9
+output: $T/out/slow.h5
+data: {kind: gaussian, dim: 8, n_classes: 3, teacher_width: 8, n_train: 100, n_test: 50}
+model: {depth: 2, widths: [8]}
+train: {epochs: 2, batch: 25}
+seeds: [1]
+methods:
+  - name: noop
+    grid: {i: {range: [0, 60]}, spin_ms: 150}
+YAML
+setsid mpirun -n 2 "$CB" run --quiet --flush-every 1 slow.yaml >/dev/null 2>&1 &
+job=$!
+for _ in $(seq 1 100); do
+    [ -s out/slow.h5 ] && sleep 2.5 && break
+    sleep 0.1
+done
+kill -9 -- -"$job" 2>/dev/null; wait "$job" 2>/dev/null
+"$CB" report out/slow.h5 --quiet >partial.out 2>&1; rc=$?
+check "report on a partial file exits 0" test "$rc" -eq 0
+check "partial report says which tasks are missing" grep -Eq "[0-9]+ of 60 tasks have not finished" out/slow/report/report.md
+
+# Errors: missing file, not a results file.
+"$CB" report nothere.h5 >err1.out 2>&1; rc=$?
+check "missing results file: non-zero exit" test "$rc" -ne 0
+check "missing results file: message names it" grep -q "nothere.h5" err1.out
+"$CB" report e2e.yaml >err2.out 2>&1; rc=$?
+check "not an HDF5 file: non-zero exit and message" sh -c "test $rc -ne 0 && grep -q 'not an HDF5 file' err2.out"
+echo "test_report: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
