@@ -276,6 +276,45 @@ CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, s
     return st;
 }
 
+CbStatus cb_lowrank_lstsq(const double *T, size_t m, const double *X, size_t ns, size_t n, double rcond,
+                          double *W, size_t *rank)
+{
+    if (m == 0 || n == 0 || ns == 0)
+        return CB_ERR(CB_EINVAL, "least squares: %zu samples, %zu inputs, %zu targets (all must be >= 1)", ns, n, m);
+    if (!(rcond >= 0 && rcond < 1)) return CB_ERR(CB_EINVAL, "least squares: rcond must be in [0, 1), got %g", rcond);
+    /* dgelsd overwrites B (max(ns, n), m) with the solution Wᵀ in its first n rows. */
+    size_t ld = ns > n ? ns : n;
+    double *A = cb_malloc(ns * n * sizeof *A), *B = cb_calloc(ld * m, sizeof *B), *sv = cb_malloc(min_sz(ns, n) * sizeof *sv);
+    memcpy(A, X, ns * n * sizeof *A);
+    memcpy(B, T, ns * m * sizeof *B);
+    lapack_int rk = 0;
+    lapack_int info = LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (lapack_int)ns, (lapack_int)n, (lapack_int)m, A, (lapack_int)n,
+                                     B, (lapack_int)m, sv, rcond, &rk);
+    CbStatus st = CB_OK;
+    if (info != 0) {
+        st = CB_ERR(CB_ENUMERIC, "least squares: LAPACK dgelsd failed (info %d) on %zu x %zu inputs", (int)info, ns, n);
+        cb_err_hint("info < 0 means a NaN entry; info > 0 that the SVD did not converge (Inf entries?)");
+    } else {
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < n; ++j) W[i * n + j] = B[j * m + i];
+        if (rank) *rank = (size_t)rk;
+    }
+    free(A);
+    free(B);
+    free(sv);
+    return st;
+}
+
+CbStatus cb_lowrank_rrr(const double *T, size_t m, const double *X, size_t ns, size_t n, size_t r, double rcond,
+                        double *What)
+{
+    double *Wl = cb_malloc(m * n * sizeof *Wl);
+    CbStatus st = cb_lowrank_lstsq(T, m, X, ns, n, rcond, Wl, NULL);
+    if (st == CB_OK) st = cb_lowrank_data(Wl, m, n, X, ns, r, CB_LOWRANK_SVD, MPI_COMM_SELF, What, NULL);
+    free(Wl);
+    return st;
+}
+
 double cb_lowrank_preact_err(const double *W, const double *What, size_t m, size_t n, const double *X, size_t ns)
 {
     double *D = cb_malloc(m * n * sizeof *D), *E = cb_malloc(ns * m * sizeof *E);
@@ -496,23 +535,13 @@ CbStatus cb_lowrank_planted(const CbLowrankPlanted *cfg, size_t ns, uint64_t see
     cb_lowrank_prox_free(&p);
     err[1] = err[2] = NAN;
     if (st == CB_OK && ns >= n) {
-        double *Xc = cb_malloc(ns * n * sizeof *Xc), *Yc = cb_malloc(ns * m * sizeof *Yc);
         double *Wl = cb_malloc(m * n * sizeof *Wl), *Wr = cb_malloc(m * n * sizeof *Wr);
-        memcpy(Xc, X, ns * n * sizeof *Xc);
-        memcpy(Yc, Y, ns * m * sizeof *Yc);
-        lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)ns, (lapack_int)n, (lapack_int)m, Xc,
-                                        (lapack_int)n, Yc, (lapack_int)m);
-        if (info != 0) {
-            st = CB_ERR(CB_ENUMERIC, "planted low rank: least squares (dgels) failed, info %d", (int)info);
-        } else {
-            for (size_t i = 0; i < m; ++i) /* Yc's first n rows hold Wᵀ (n, m) */
-                for (size_t j = 0; j < n; ++j) Wl[i * n + j] = Yc[j * m + i];
+        st = cb_lowrank_lstsq(Y, m, X, ns, n, 1e-12, Wl, NULL);
+        if (st == CB_OK) {
             err[2] = rel_err(Wl, Ws, m * n);
             st = cb_lowrank_data(Wl, m, n, X, ns, r, CB_LOWRANK_SVD, MPI_COMM_SELF, Wr, NULL);
-            if (st == CB_OK) err[1] = rel_err(Wr, Ws, m * n);
         }
-        free(Xc);
-        free(Yc);
+        if (st == CB_OK) err[1] = rel_err(Wr, Ws, m * n);
         free(Wl);
         free(Wr);
     }
@@ -532,14 +561,20 @@ CbStatus cb_lowrank_planted(const CbLowrankPlanted *cfg, size_t ns, uint64_t see
  * training inputs propagated by cb_mlp_forward_d); biases are kept. Records per
  * layer lr_rank and preact_rel_err, and (curves = 1) the rank curves of both
  * methods as series lr_data_L<l> / lr_svd_L<l> (x = r, y = relative
- * pre-activation error). dense_last = 1 leaves the output layer dense (recorded
+ * pre-activation error). mode data_seq fits each layer to the original
+ * pre-activations X_l W_lᵀ from the COMPRESSED network's inputs X̂_l (layers before l
+ * already replaced): reduced-rank regression, cb_lowrank_rrr; preact_rel_err is
+ * still measured on the original inputs, so the modes share one definition.
+ * dense_last = 1 leaves the output layer dense (recorded
  * with its full rank). The sweep method runs one task per rank, so it uses
  * LAPACK (solver gram|svd); the ScaLAPACK solver is for callers that own a
  * communicator (cb_lowrank_data with CB_LOWRANK_SCALAPACK). */
 
+enum { MODE_SVD = 0, MODE_DATA, MODE_DATA_SEQ };
+
 typedef struct {
     double rank, fraction;  /* exactly one is set (the other NaN)  */
-    int data_mode;          /* 1 = data, 0 = svd                   */
+    int mode;               /* MODE_SVD, MODE_DATA, MODE_DATA_SEQ  */
     CbLowrankSolver solver;
     size_t samples;
     int curves;
@@ -565,9 +600,10 @@ static CbStatus lowrank_options(const CbParams *p, LowrankOpts *o)
         return CB_ERR(CB_EINVAL, "lowrank: rank_fraction: expected a number in (0, 1], found '%s'",
                       cb_params_text(p, "rank_fraction", ""));
     const char *mode = cb_params_text(p, "mode", "data"), *solver = cb_params_text(p, "solver", "gram");
-    if (!strcmp(mode, "data")) o->data_mode = 1;
-    else if (!strcmp(mode, "svd")) o->data_mode = 0;
-    else return CB_ERR(CB_EINVAL, "lowrank: mode: expected data or svd, found '%s'", mode);
+    if (!strcmp(mode, "data")) o->mode = MODE_DATA;
+    else if (!strcmp(mode, "svd")) o->mode = MODE_SVD;
+    else if (!strcmp(mode, "data_seq")) o->mode = MODE_DATA_SEQ;
+    else return CB_ERR(CB_EINVAL, "lowrank: mode: expected data, data_seq or svd, found '%s'", mode);
     if (!strcmp(solver, "gram")) o->solver = CB_LOWRANK_GRAM;
     else if (!strcmp(solver, "svd")) o->solver = CB_LOWRANK_SVD;
     else return CB_ERR(CB_EINVAL, "lowrank: solver: expected gram or svd, found '%s'", solver);
@@ -611,6 +647,14 @@ static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res
     cb_mlp_forward_d(a, p, tr->x, ns, outbuf, acts);
     double *x0 = cb_malloc(ns * a->widths[0] * sizeof *x0);
     for (size_t i = 0; i < ns * a->widths[0]; ++i) x0[i] = tr->x[i];
+    /* data_seq: the compressed network so far (p_hat) and its inputs to every layer. */
+    double *p_hat = NULL, **acts_hat = NULL;
+    if (o.mode == MODE_DATA_SEQ) {
+        p_hat = cb_malloc(a->n_params * sizeof *p_hat);
+        memcpy(p_hat, p, a->n_params * sizeof *p_hat);
+        acts_hat = cb_malloc((size_t)a->depth * sizeof *acts_hat);
+        for (int l = 0; l < a->depth; ++l) acts_hat[l] = cb_malloc(ns * a->widths[l + 1] * sizeof *acts_hat[l]);
+    }
     CbStatus st = CB_OK;
     double fact = 0, dense = 0;
     for (int l = 0; l < a->depth && st == CB_OK; ++l) {
@@ -620,11 +664,22 @@ static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res
         int keep = o.dense_last && l == a->depth - 1;
         if (r > K || keep) r = K;
         double *What = cb_malloc(m * n * sizeof *What);
-        if (keep)
+        if (keep) {
             memcpy(What, W, m * n * sizeof *What);
-        else
-            st = o.data_mode ? cb_lowrank_data(W, m, n, X, ns, r, o.solver, MPI_COMM_SELF, What, NULL)
-                             : cb_lowrank_svd(W, m, n, r, What, NULL);
+        } else if (o.mode == MODE_DATA_SEQ) {
+            /* Fit the original pre-activations X Wᵀ from the compressed network's inputs X̂. */
+            if (l > 0) cb_mlp_forward_d(a, p_hat, tr->x, ns, outbuf, acts_hat);
+            const double *Xh = l == 0 ? x0 : acts_hat[l - 1];
+            double *T = cb_malloc(ns * m * sizeof *T);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n,
+                        0.0, T, (int)m);
+            st = cb_lowrank_rrr(T, m, Xh, ns, n, r, 1e-12, What);
+            memcpy(p_hat + a->offset_W[l], What, m * n * sizeof *What);
+            free(T);
+        } else {
+            st = o.mode == MODE_DATA ? cb_lowrank_data(W, m, n, X, ns, r, o.solver, MPI_COMM_SELF, What, NULL)
+                                     : cb_lowrank_svd(W, m, n, r, What, NULL);
+        }
         if (st == CB_OK) {
             double base = 0, *Y = cb_malloc(ns * m * sizeof *Y);
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)m, (int)n, 1.0, X, (int)n, W, (int)n,
@@ -657,6 +712,10 @@ static CbStatus lowrank_compress(const CbTaskCtx *ctx, CbMlp *out, CbResult *res
     if (st == CB_OK) res->task[CB_T_lowrank_param_fraction] = fact / dense;
     for (int l = 0; l < a->depth; ++l) free(acts[l]);
     free(acts);
+    if (acts_hat)
+        for (int l = 0; l < a->depth; ++l) free(acts_hat[l]);
+    free(acts_hat);
+    free(p_hat);
     free(p);
     free(outbuf);
     free(x0);
@@ -671,7 +730,8 @@ const CbMethod cb_method_lowrank = {
     .name = "lowrank",
     .version = 1,
     .summary = "003: rank-r layers by truncated SVD (mode svd) or pre-activation reconstruction on training "
-               "inputs (mode data); rank or rank_fraction, solver gram|svd, samples, curves, dense_last",
+               "inputs (mode data; data_seq: from the compressed network's inputs); rank or rank_fraction, "
+               "solver gram|svd, samples, curves, dense_last",
     .param_names = lowrank_params,
     .param_defaults = lowrank_defaults,
     .check = lowrank_check,

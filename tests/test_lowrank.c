@@ -246,6 +246,83 @@ int main(int argc, char **argv)
               "inputs beyond MPI's int counts rejected on every rank: %s", cb_err_msg());
     }
 
+    /* Least squares and reduced-rank regression. */
+    {
+        enum { q = 30, d = 6, o = 5 };
+        double Xl[q * d], T[q * o], Wl[o * d];
+        gauss(Xl, q * d, 60);
+        gauss(T, q * o, 61);
+        size_t rk = 0;
+        CHECK(cb_lowrank_lstsq(T, o, Xl, q, d, 1e-12, Wl, &rk) == CB_OK && rk == d, "lstsq on full-rank inputs");
+        /* normal equations: Xᵀ(T − X Wᵀ) = 0 */
+        double worst = 0;
+        for (size_t j = 0; j < d; ++j)
+            for (size_t c = 0; c < o; ++c) {
+                double v = 0;
+                for (size_t i = 0; i < q; ++i) {
+                    double rres = T[i * o + c];
+                    for (size_t k = 0; k < d; ++k) rres -= Xl[i * d + k] * Wl[c * d + k];
+                    v += Xl[i * d + j] * rres;
+                }
+                worst = fmax(worst, fabs(v));
+            }
+        CHECK(worst < 1e-12, "lstsq residual is orthogonal to the inputs (%.3g)", worst);
+        /* rank-deficient inputs: column 5 = column 2; the minimum-norm solution splits evenly */
+        for (size_t i = 0; i < q; ++i) Xl[i * d + 5] = Xl[i * d + 2];
+        CHECK(cb_lowrank_lstsq(T, o, Xl, q, d, 1e-12, Wl, &rk) == CB_OK && rk == d - 1, "lstsq rank %zu (want 5)", rk);
+        double split = 0;
+        for (size_t c = 0; c < o; ++c) split = fmax(split, fabs(Wl[c * d + 2] - Wl[c * d + 5]));
+        CHECK(split < 1e-12, "minimum-norm solution on duplicated inputs (%.3g)", split);
+        /* RRR objective = sqrt(||T − PT||² + tail of σ(PT)²), P from a QR of X (independent of dgelsd) */
+        gauss(Xl, q * d, 62);
+        double Q[q * d], tau[d], PT[q * o], Wr[o * d];
+        memcpy(Q, Xl, sizeof Q);
+        LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, q, d, Q, d, tau);
+        LAPACKE_dorgqr(LAPACK_ROW_MAJOR, q, d, d, Q, d, tau);
+        for (size_t i = 0; i < q; ++i)
+            for (size_t c = 0; c < o; ++c) {
+                double v = 0;
+                for (size_t k = 0; k < d; ++k) {
+                    double qt = 0;
+                    for (size_t j = 0; j < q; ++j) qt += Q[j * d + k] * T[j * o + c];
+                    v += Q[i * d + k] * qt;
+                }
+                PT[i * o + c] = v;
+            }
+        double res2 = 0, sv[o], PTc[q * o];
+        for (size_t i = 0; i < q * o; ++i) res2 += (T[i] - PT[i]) * (T[i] - PT[i]);
+        memcpy(PTc, PT, sizeof PTc);
+        LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', q, o, PTc, o, sv, NULL, q, NULL, o);
+        for (size_t i = 2; i < o; ++i) res2 += sv[i] * sv[i];
+        CHECK(cb_lowrank_rrr(T, o, Xl, q, d, 2, 1e-12, Wr) == CB_OK, "reduced-rank regression");
+        double obj = 0;
+        for (size_t i = 0; i < q; ++i)
+            for (size_t c = 0; c < o; ++c) {
+                double v = T[i * o + c];
+                for (size_t k = 0; k < d; ++k) v -= Xl[i * d + k] * Wr[c * d + k];
+                obj += v * v;
+            }
+        CHECK(fabs(sqrt(obj) - sqrt(res2)) < 1e-12 && num_rank(Wr, o, d) == 2,
+              "RRR attains sqrt(||T - PT||^2 + sum_{i>r} sigma_i(PT)^2) = %.12g (got %.12g)", sqrt(res2), sqrt(obj));
+        /* T = X Wᵀ with full-rank X: RRR = the data-driven closed form */
+        double Td[ns * m], Wa[m * n];
+        for (size_t i = 0; i < ns; ++i)
+            for (size_t c = 0; c < m; ++c) {
+                double v = 0;
+                for (size_t k = 0; k < n; ++k) v += X[i * n + k] * W[c * n + k];
+                Td[i * m + c] = v;
+            }
+        cb_lowrank_rrr(Td, m, X, ns, n, r, 1e-13, Wa);
+        CHECK(maxdiff(Wa, What, m * n) < 1e-8, "RRR on T = X W^T equals the data closed form (%.3g)",
+              maxdiff(Wa, What, m * n));
+        CHECK(cb_lowrank_lstsq(T, 0, Xl, q, d, 1e-12, Wl, NULL) == CB_EINVAL, "lstsq rejects 0 targets: %s",
+              cb_err_msg());
+        CHECK(cb_lowrank_lstsq(T, o, Xl, q, d, 1, Wl, NULL) == CB_EINVAL, "lstsq rejects rcond 1");
+        Xl[3] = NAN;
+        CHECK(cb_lowrank_lstsq(T, o, Xl, q, d, 1e-12, Wl, NULL) == CB_ENUMERIC, "lstsq rejects NaN: %s", cb_err_msg());
+        CHECK(cb_lowrank_rrr(T, o, Xl, q, d, 2, 1e-12, Wl) == CB_ENUMERIC, "RRR rejects NaN");
+    }
+
     /* Rank curves = direct evaluation at every rank. */
     {
         double cd[m + 1], cs[m + 1], worst_d = 0, worst_s = 0;
@@ -468,6 +545,45 @@ int main(int argc, char **argv)
         }
         CHECK(err_mode[0][0] <= err_mode[1][0] + 1e-12 && err_mode[0][1] <= err_mode[1][1] + 1e-12,
               "data mode error <= svd mode error per layer");
+        {
+            /* data_seq: layer 0 as data mode; layer 1 = RRR of the original pre-activations H W1ᵀ on
+             * the compressed network's hidden layer Ĥ = relu(X Ŵ0ᵀ + b0). */
+            CbParams p = {0};
+            cb_params_set(&p, "rank", "2");
+            cb_params_set(&p, "mode", "data_seq");
+            CbTaskCtx ctx = {.seed = 1, .key = 2, .method = "lowrank", .params = &p, .train = &tr, .model = &model};
+            CbResult res;
+            cb_result_init(&res, 2);
+            CbMlp *out = cb_mlp_clone(net);
+            CHECK(me->compress(&ctx, out, &res) == CB_OK, "lowrank compress (mode data_seq)");
+            double W0[6 * 7], W1[3 * 6], Wh0[6 * 7], Wh1[3 * 6], H[N * 6], Hh[N * 6], T1[N * 3];
+            for (int i = 0; i < 42; ++i) W0[i] = net->W[0][i];
+            for (int i = 0; i < 18; ++i) W1[i] = net->W[1][i];
+            cb_lowrank_data(W0, 6, 7, xd, N, 2, CB_LOWRANK_SVD, MPI_COMM_SELF, Wh0, NULL);
+            for (int k = 0; k < N; ++k)
+                for (int i = 0; i < 6; ++i) {
+                    double z = net->b[0][i], zh = net->b[0][i];
+                    for (int j = 0; j < 7; ++j) {
+                        z += W0[i * 7 + j] * xd[k * 7 + j];
+                        zh += Wh0[i * 7 + j] * xd[k * 7 + j];
+                    }
+                    H[k * 6 + i] = z > 0 ? z : 0;
+                    Hh[k * 6 + i] = zh > 0 ? zh : 0;
+                }
+            for (int k = 0; k < N; ++k)
+                for (int c = 0; c < 3; ++c) {
+                    double v = 0;
+                    for (int j = 0; j < 6; ++j) v += H[k * 6 + j] * W1[c * 6 + j];
+                    T1[k * 3 + c] = v;
+                }
+            cb_lowrank_rrr(T1, 3, Hh, N, 6, 2, 1e-12, Wh1);
+            double dw = 0;
+            for (int i = 0; i < 42; ++i) dw = fmax(dw, fabs(out->W[0][i] - Wh0[i]));
+            for (int i = 0; i < 18; ++i) dw = fmax(dw, fabs(out->W[1][i] - Wh1[i]));
+            CHECK(dw < 1e-6, "data_seq: layer 0 = data mode, layer 1 = RRR on the compressed hidden layer (%.2g)", dw);
+            cb_mlp_free(out);
+            cb_result_free(&res);
+        }
         {
             CbParams p = {0};
             cb_params_set(&p, "rank", "1");

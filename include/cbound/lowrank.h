@@ -45,6 +45,19 @@ CbStatus cb_lowrank_svd(const double *W, size_t m, size_t n, size_t r, double *W
 CbStatus cb_lowrank_data(const double *W, size_t m, size_t n, const double *X, size_t ns, size_t r,
                          CbLowrankSolver solver, MPI_Comm comm, double *What, double *sv);
 
+/* Minimum-norm least squares W (m, n) = argmin ‖T − X Wᵀ‖_F for targets T (ns, m) and
+ * inputs X (ns, n) of any rank (LAPACK dgelsd; singular values <= rcond·σ_max of X
+ * count as zero). `rank` (may be NULL) receives X's numerical rank. */
+CbStatus cb_lowrank_lstsq(const double *T, size_t m, const double *X, size_t ns, size_t n, double rcond,
+                          double *W, size_t *rank);
+
+/* Reduced-rank regression: Ŵ (m, n) of rank <= r minimizing ‖T − X Ŵᵀ‖_F. With P the
+ * projector on X's column space, ‖T − XŴᵀ‖² = ‖T − PT‖² + ‖(W_ls − Ŵ)Xᵀ‖², PT = X W_lsᵀ,
+ * so Ŵ = the data-driven closed form applied to W_ls = cb_lowrank_lstsq(T, X). With
+ * T = X Wᵀ and X of full column rank this is cb_lowrank_data(W, X). */
+CbStatus cb_lowrank_rrr(const double *T, size_t m, const double *X, size_t ns, size_t n, size_t r, double rcond,
+                        double *What);
+
 /* ‖(W − Ŵ) Xᵀ‖_F for X (ns, n): the pre-activation error of replacing W by Ŵ. */
 double cb_lowrank_preact_err(const double *W, const double *What, size_t m, size_t n,
                              const double *X, size_t ns);
