@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +42,13 @@ static double mono_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Sleep for the k-th idle round: 0 for the first rounds, then 2 µs doubling up to 1 ms. */
-static void backoff(int k)
+/* Sleep for the k-th idle round: nothing for the first rounds, then 2 µs doubling
+ * up to `cap` seconds. */
+static void backoff(int k, double cap)
 {
     if (k < 64) return;
-    long ns = 2000L << (k - 64 < 9 ? k - 64 : 9);
-    struct timespec ts = {0, ns};
+    double s = 2e-6 * (double)(1L << (k - 64 < 20 ? k - 64 : 20));
+    struct timespec ts = {0, (long)(1e9 * (s < cap ? s : cap))};
     nanosleep(&ts, NULL);
 }
 
@@ -302,6 +304,13 @@ static void *local_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     for (;;) {
         pthread_mutex_lock(&L->mu);
+        /* The manager usually answers within microseconds: look a few hundred
+         * times before sleeping on the condition variable. */
+        for (int spin = 0; spin < 500 && !L->has_item && !L->quit; ++spin) {
+            pthread_mutex_unlock(&L->mu);
+            sched_yield();
+            pthread_mutex_lock(&L->mu);
+        }
         while (!L->has_item && !L->quit) pthread_cond_wait(&L->cv, &L->mu);
         if (L->quit) {
             pthread_mutex_unlock(&L->mu);
@@ -345,7 +354,7 @@ static int worker_loop(const CbSweep *s, MPI_Comm comm, int rank)
                 rc = 1;
                 break;
             }
-            if (!flag) backoff(k);
+            if (!flag) backoff(k, 1e-3);
         }
         if (rc || status.MPI_TAG == TAG_STOP) break;
         size_t len;
@@ -378,6 +387,9 @@ typedef struct {
     int *waiting;       /* (size) remote rank waits for a reply */
     int *stopped;       /* (size) remote rank was sent STOP */
     int *holds;         /* (size) item a rank (or the local thread, rank 0) is running, or INT_MIN */
+    double *given_at;   /* (size) when that item was handed out                              */
+    double busy;        /* sum over items of (result received - handed out): worker time      */
+    double item_s;      /* running mean of an item's time: the manager polls at ~1% of it    */
     int n_running, n_pending;
     int done_this_run, failed_this_run;
     double t0, last_progress, last_flush;
@@ -418,6 +430,7 @@ static CbStatus manager_init(Manager *m)
     m->waiting = cb_calloc((size_t)m->size, sizeof(int));
     m->stopped = cb_calloc((size_t)m->size, sizeof(int));
     m->holds = cb_calloc((size_t)m->size, sizeof(int));
+    m->given_at = cb_calloc((size_t)m->size, sizeof(double));
     for (int i = 0; i < m->size; ++i) m->holds[i] = NO_ITEM;
     int *order = cb_malloc(((size_t)s->n_tasks + 1) * sizeof *order), n = 0;
     for (int i = 0; i < s->n_tasks; ++i) {
@@ -474,6 +487,7 @@ static void manager_free(Manager *m)
     free(m->waiting);
     free(m->stopped);
     free(m->holds);
+    free(m->given_at);
 }
 
 /* Next item to hand out, or NO_ITEM. */
@@ -550,6 +564,9 @@ static CbStatus handle(Manager *m, int rank, int tag, const unsigned char *buf, 
     if (m->holds[rank] != NO_ITEM) {
         m->holds[rank] = NO_ITEM;
         --m->n_running;
+        double t = mono_now() - m->given_at[rank];
+        m->busy += t;
+        m->item_s = m->item_s > 0 ? 0.9 * m->item_s + 0.1 * t : t;
     }
     if (tag == TAG_RESULT) return record_done(m, buf, len);
     if (tag == TAG_STAGE) return stage_done(m, buf, len, rank);
@@ -667,6 +684,7 @@ static int manager_loop(Manager *m)
                     break;
                 }
                 m->holds[rank] = item;
+                m->given_at[rank] = mono_now();
                 ++m->n_running;
                 m->waiting[rank] = 0;
             } else if (stopping || (m->n_pending == 0 && m->n_running == 0)) {
@@ -687,6 +705,7 @@ static int manager_loop(Manager *m)
                 pthread_mutex_unlock(&m->local->mu);
                 m->local_busy = 1;
                 m->holds[0] = item;
+                m->given_at[0] = mono_now();
                 ++m->n_running;
             }
         }
@@ -709,7 +728,11 @@ static int manager_loop(Manager *m)
             progress(m, now);
             m->last_progress = now;
         }
-        backoff(idle);
+        /* Poll again soon enough that a result waits ~1% of an item's time
+         * (between 5 µs and 1 ms): short items get low latency, long ones a quiet
+         * manager. */
+        double nap = m->item_s > 0 ? 0.01 * m->item_s : 1e-3;
+        backoff(idle, nap < 5e-6 ? 5e-6 : nap > 1e-3 ? 1e-3 : nap);
     }
     free(buf);
     if (st != CB_OK) {
@@ -725,7 +748,15 @@ static int manager_loop(Manager *m)
         cb_err_report("cbound");
         return 1;
     }
-    if (!o->quiet) progress(m, mono_now());
+    if (!o->quiet) {
+        double now = mono_now(), wall = now - m->t0;
+        int workers = m->size - 1 + (m->local != NULL);
+        progress(m, now);
+        /* Farm efficiency: the fraction of the workers' time spent inside items (from
+         * hand-out to result), i.e. not waiting for the manager or for ready work. */
+        if (wall > 0 && workers > 0)
+            printf("cbound: workers busy %.1f%% of %d x %.1f s\n", 100 * m->busy / (workers * wall), workers, wall);
+    }
     if (stopping) {
         char ab[64] = "";
         if (abandoned) snprintf(ab, sizeof ab, " (%d running item%s abandoned)", abandoned, abandoned == 1 ? "" : "s");
