@@ -13,6 +13,7 @@
 # Prints "test_runner: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+REPO=$(pwd)
 CB0=$(realpath "${CBOUND:-build/cbound}")
 CMP="/usr/bin/python3 $(realpath scripts/results_compare.py)"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
@@ -266,6 +267,8 @@ check "--dry-run lists 32 tasks with keys" grep -q "^32 tasks, 4 stages" dry.txt
 check "--dry-run shows the keys the file uses" grep -q "$key" dry.txt
 "$CB" run --schema >schema.md
 check "--schema documents every tasks column" grep -q '| `test_acc` | float64 | 1 |' schema.md
+check "README's sweep/results tables are current (scripts/readme_schema.sh regenerates them)" \
+    bash -c "cd '$REPO' && scripts/readme_schema.sh '$CB' --check"
 check "cbound run --help" "$CB" run --help
 check "cbound task --help" "$CB" task --help
 

@@ -11,6 +11,7 @@
 #include "cbound/sweep.h"
 #include "check.h"
 
+#include <glob.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -247,6 +248,21 @@ int main(int argc, char **argv)
         }
         CHECK(cb_params_set(&full, "p99", "1") == CB_EINVAL && strstr(cb_err_msg(), "too many parameters"),
               "17th parameter refused");
+    }
+
+    /* Every shipped sweep validates (data files are checked at run time: MNIST is the
+     * user's own copy). Run from the repository root, as tests/run.sh does. */
+    {
+        glob_t g;
+        int found = glob("jobs/sweeps/*.yaml", 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+        CHECK(found >= 5, "jobs/sweeps/ holds the shipped sweeps (%d)", found);
+        for (int i = 0; i < found; ++i) {
+            CbStatus st = cb_sweep_load(g.gl_pathv[i], &s);
+            CHECK(st == CB_OK && s.n_tasks > 0, "%s validates: %d tasks (%s)", g.gl_pathv[i], st == CB_OK ? s.n_tasks : 0,
+                  st == CB_OK ? "ok" : cb_err_msg());
+            if (st == CB_OK) cb_sweep_free(&s);
+        }
+        if (found) globfree(&g);
     }
 
     /* The schema table prints every setting. */
