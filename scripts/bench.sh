@@ -82,9 +82,6 @@ for run in "0.002 ssmp" "0.002 ssmp+lp" "0.01 ssmp"; do
     "$CBOUND" sketch --random 2500x2500 --density "$1" --solver "$2" | grep '^sketch'
 done
 
-echo
-echo "== done (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-
 # ---------------------------------------------------------------- runner: manager overhead, parallel efficiency
 # Overhead: jobs/sweeps/bench-overhead.yaml = 10,000 `noop` tasks on one tiny model. A
 # worker's idle gap between the end of one task and the start of its next (t_end ->
@@ -132,3 +129,7 @@ done
 awk -v t1="${wall[1]}" -v t2="${wall[2]}" -v t3="${wall[3 --no-local-worker]}" 'BEGIN {
     printf "efficiency at 2 workers: -n 2 (rank 0 works too) %.1f%%; -n 3 --no-local-worker (dedicated manager) %.1f%%  [E = T1 / (2 T)]\n", 100 * t1 / (2 * t2), 100 * t1 / (2 * t3) }'
 echo "(load average now: $(cut -d' ' -f1-3 /proc/loadavg); on a loaded machine the workers share cores with other processes)"
+
+# ---------------------------------------------------------------- (keep last)
+echo
+echo "== done (load average: $(cut -d' ' -f1-3 /proc/loadavg))"

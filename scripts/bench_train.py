@@ -8,7 +8,8 @@ FILE is what `cbound bench-train --data-out FILE` wrote: x (n, widths[0]) float3
 then y (n) int32. One thread (torch.set_num_threads(1)); nn.Sequential of Linear +
 ReLU, torch.optim.Adam with its defaults, cross-entropy, a fresh random order each
 epoch, last partial batch kept; one warm-up epoch, then --epochs timed epochs.
-Prints one key=value line like cbound's: samples_per_s, peak_rss_mb (absolute),
+Prints one key=value line like cbound's: samples_per_s (wall clock), cpu_samples_per_s
+(per CPU second of the training thread), peak_rss_mb (absolute),
 rss_growth_mb (peak over the process after torch import, data and a BLAS warm-up).
 """
 import argparse
@@ -63,16 +64,16 @@ def main():
         return loss.item()
 
     epoch()  # warm-up
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     for _ in range(a.epochs):
         last = epoch()
-    t = time.perf_counter() - t
+    t, c = time.perf_counter() - t, time.thread_time() - c
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     n_params = sum(p.numel() for p in model.parameters())
     print("bench-train-torch widths=%s batch=%d samples=%d epochs=%d params=%d samples_per_s=%.1f "
-          "peak_rss_mb=%.1f rss_growth_mb=%.1f last_loss=%.4f torch=%s"
-          % (a.widths, a.batch, n, a.epochs, n_params, n * a.epochs / t, peak, peak - rss0, last,
-             torch.__version__))
+          "cpu_samples_per_s=%.1f peak_rss_mb=%.1f rss_growth_mb=%.1f last_loss=%.4f torch=%s"
+          % (a.widths, a.batch, n, a.epochs, n_params, n * a.epochs / t, n * a.epochs / c, peak,
+             peak - rss0, last, torch.__version__))
 
 
 if __name__ == "__main__":

@@ -414,6 +414,13 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static CbStatus check_config(const CbTrainConfig *c)
 {
     const char *bad = NULL;
@@ -471,7 +478,7 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
     long step = 0;
     int epoch = 0;
     for (epoch = 0; epoch < c->epochs; ++epoch) {
-        double te = now_s();
+        double te = now_s(), ce = cpu_s();
         o.lr = c->lr;
         for (int i = 0; i < c->n_drops; ++i)
             if (c->drop_epochs[i] <= epoch) o.lr *= c->drop_factor;
@@ -508,6 +515,7 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
         }
         double ep_time = now_s() - te;
         t_train += ep_time;
+        res->cpu_seconds += cpu_s() - ce;
         double ep_loss = loss_sum / (double)n, ep_acc = train->y ? (double)correct / (double)n : 0.0;
         if (!c->quiet) {
             char tbuf[64] = "";

@@ -45,7 +45,9 @@ typedef struct {
     int epochs_run;
     long steps;
     double seconds;
-    double samples_per_s;
+    double samples_per_s;         /* training samples / wall seconds of the training loop */
+    double cpu_seconds;           /* CPU time of the training loop (this thread): the rate
+                                   * n·epochs / cpu_seconds is what a shared core hides  */
 } CbTrainResult;
 
 void cb_train_config_default(CbTrainConfig *c); /* SGD lr 0.02, batch 256, 10 epochs, CE */
