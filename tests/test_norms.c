@@ -52,6 +52,125 @@ static void check_spectral(size_t m, size_t n, double spike, uint32_t idx, doubl
     free(A);
 }
 
+/* The float path (cb_norms_spectral_f, and the double API on float-valued entries)
+ * against dgesdd on the same values, and against the double kernel and the portable
+ * loops: they differ only in the order of double additions. `small` = 2 lets shapes
+ * with fewer rows than the kernel's 4-row block (and m, n not multiples of 4) through. */
+static void check_spectral_f(size_t m, size_t n, double spike, uint32_t idx)
+{
+    double *A = random_matrix(m, n, 0.0371, spike, idx);
+    float *F = malloc(m * n * sizeof *F);
+    for (size_t i = 0; i < m * n; ++i) {
+        F[i] = (float)A[i];
+        A[i] = F[i]; /* the same values in double */
+    }
+    CbNormOpts o;
+    cb_norms_opts_default(&o);
+    o.small = 2;
+    o.index = idx;
+    CbSpecNorm rf, rd, rdd, rp;
+    double ref = 0;
+    CHECK(cb_norms_spectral_ref(A, m, n, &ref) == CB_OK, "dgesdd %zux%zu", m, n);
+    CbStatus st = cb_norms_spectral_f(F, m, n, &o, &rf);
+    CHECK(st == CB_OK && rf.single == 1 && !rf.dense, "float %zux%zu spike %.3g: status %d (%s), %d steps",
+          m, n, spike, st, st == CB_OK ? "" : cb_err_msg(), rf.iters);
+    CHECK(rf.value <= ref * (1 + 1e-13) && fabs(rf.value - ref) <= 10 * o.rtol * ref && rf.err <= o.rtol * rf.value,
+          "float %zux%zu spike %.3g: %.15g vs dgesdd %.15g (rel %.3g, certified err %.3g)", m, n, spike,
+          rf.value, ref, fabs(rf.value - ref) / ref, rf.err);
+    CHECK(cb_norms_spectral(A, m, n, &o, &rd) == CB_OK && rd.single == 1,
+          "%zux%zu double API on float values streams float32 (single %d)", m, n, rd.single);
+    o.double_only = 1;
+    CHECK(cb_norms_spectral(A, m, n, &o, &rdd) == CB_OK && rdd.single == 0, "%zux%zu double_only keeps double",
+          m, n);
+    CHECK(rd.iters == rf.iters && fabs(rd.value - rf.value) <= 1e-14 * ref && fabs(rdd.value - rf.value) <= 1e-12 * ref,
+          "%zux%zu: float %.17g, auto %.17g, double %.17g (%d/%d/%d steps)", m, n, rf.value, rd.value, rdd.value,
+          rf.iters, rd.iters, rdd.iters);
+    o.double_only = 0;
+    int had_simd = cb_norms_simd(0);
+    CHECK(cb_norms_spectral_f(F, m, n, &o, &rp) == CB_OK && fabs(rp.value - rf.value) <= 1e-12 * ref &&
+              rp.err <= o.rtol * rp.value,
+          "%zux%zu portable loops: %.17g vs %s %.17g", m, n, rp.value, had_simd ? "AVX2" : "portable", rf.value);
+    cb_norms_simd(1);
+    free(A);
+    free(F);
+}
+
+/* Scale-free iteration: entries ~1e160 (Σ a² overflows) and ~1e-165 (underflows) give
+ * the norm of the unscaled matrix times the scale. */
+static void check_scaled(double scale)
+{
+    size_t m = 140, n = 97;
+    double *A = random_matrix(m, n, 1.0, 0, 21), ref = 0;
+    CHECK(cb_norms_spectral_ref(A, m, n, &ref) == CB_OK, "dgesdd 140x97");
+    for (size_t i = 0; i < m * n; ++i) A[i] *= scale;
+    CbNormOpts o;
+    cb_norms_opts_default(&o);
+    CbSpecNorm r;
+    CbStatus st = cb_norms_spectral(A, m, n, &o, &r);
+    CHECK(st == CB_OK && r.single == 0 && fabs(r.value / scale - ref) <= 1e-9 * ref,
+          "scale %g: %.15g vs %.15g x scale (status %d%s)", scale, r.value / scale, ref, st,
+          st == CB_OK ? "" : cb_err_msg());
+    free(A);
+}
+
+static void test_float_special(void)
+{
+    CbNormOpts o;
+    cb_norms_opts_default(&o);
+    o.small = 4;
+    CbSpecNorm r;
+    size_t m = 90, n = 70;
+    double *A = random_matrix(m, n, 2.385, 0, 13), ref;
+    float *F = malloc(m * n * sizeof *F);
+    for (size_t i = 0; i < m * n; ++i) F[i] = (float)A[i];
+    /* a double matrix that is not float-valued stays double */
+    CHECK(cb_norms_spectral(A, m, n, &o, &r) == CB_OK && r.single == 0, "non-float entries: double kernel");
+    /* small float matrices and double_only go through the double path */
+    CHECK(cb_norms_spectral_f(F, 120, 3, &o, &r) == CB_OK && r.dense == 1 && r.single == 0, "float 120x3 -> dense");
+    CbNormOpts dd = o;
+    dd.double_only = 1;
+    CHECK(cb_norms_spectral_f(F, m, n, &dd, &r) == CB_OK && r.single == 0 && !r.dense, "float, double_only");
+    for (size_t i = 0; i < m * n; ++i) A[i] = F[i];
+    cb_norms_spectral_ref(A, m, n, &ref);
+    CHECK(fabs(r.value - ref) <= 1e-9 * ref, "float via double path: %.15g vs %.15g", r.value, ref);
+    /* a caller's start vector: no Kuczyński–Woźniakowski bound */
+    double *st = malloc(n * sizeof *st);
+    for (size_t j = 0; j < n; ++j) st[j] = 1.0 + 0.01 * (double)j;
+    CbNormOpts ws = o;
+    ws.start = st;
+    CHECK(cb_norms_spectral_f(F, m, n, &ws, &r) == CB_OK && r.miss_prob == 1 && fabs(r.value - ref) <= 1e-9 * ref,
+          "warm start: %.15g, miss_prob %g (expected 1)", r.value, r.miss_prob);
+    free(st);
+    /* zero float matrix */
+    float *Z = calloc(m * n, sizeof *Z);
+    CHECK(cb_norms_spectral_f(Z, m, n, &o, &r) == CB_OK && r.value == 0 && r.err == 0, "float zero matrix -> 0");
+    free(Z);
+    /* error paths: a non-finite entry is named, in the vector body and in the tail */
+    F[1 * n + 7] = NAN;
+    CHECK(cb_norms_spectral_f(F, m, n, &o, &r) == CB_ENUMERIC && strstr(cb_err_msg(), "(1, 7)"),
+          "float NaN entry named: %s", cb_err_msg());
+    F[1 * n + 7] = 0.5f;
+    F[m * n - 1] = -INFINITY;
+    CHECK(cb_norms_spectral_f(F, m, n, &o, &r) == CB_ENUMERIC && strstr(cb_err_msg(), "(89, 69)"),
+          "float -inf in the last entry named: %s", cb_err_msg());
+    CHECK(cb_norms_spectral_f(F, 0, n, &o, &r) == CB_EINVAL, "float: empty shape rejected: %s", cb_err_msg());
+    CbNormOpts bad = o;
+    bad.rtol = 2;
+    CHECK(cb_norms_spectral_f(F, m, n, &bad, &r) == CB_EINVAL, "float: rtol 2 rejected: %s", cb_err_msg());
+    A[m * n - 1] = INFINITY;
+    CHECK(cb_norms_spectral(A, m, n, &o, &r) == CB_ENUMERIC && strstr(cb_err_msg(), "(89, 69)"),
+          "double +inf in the last entry named: %s", cb_err_msg());
+    A[m * n - 1] = 1e300; /* finite, not a float, Σ a² overflows: fine */
+    CHECK(cb_norms_spectral(A, m, n, &o, &r) == CB_OK && r.single == 0 && fabs(r.value - 1e300) <= 1e-9 * 1e300,
+          "one entry 1e300 dominates: %.15g", r.value);
+    /* the switch */
+    CHECK(cb_norms_simd(0) == 0, "cb_norms_simd(0) turns the AVX2 kernels off");
+    int on = cb_norms_simd(1);
+    printf("note: AVX2+FMA kernels %s on this CPU\n", on ? "in use" : "not available");
+    free(A);
+    free(F);
+}
+
 static void test_entrywise(void)
 {
     size_t m = 37, n = 23;
@@ -183,5 +302,14 @@ int main(int argc, char **argv)
     check_spectral(333, 333, 0, 3, 1e-9);    /* square                          */
     check_spectral(400, 250, 3.0, 4, 1e-9);  /* trained-like: outlier spike     */
     check_spectral(250, 250, 0, 5, 1e-6);    /* looser tolerance                */
+    check_spectral_f(300, 200, 0, 6);        /* float: tall Gaussian            */
+    check_spectral_f(150, 400, 0, 7);        /* wide                            */
+    check_spectral_f(257, 131, 0, 8);        /* m mod 4 = 1, n mod 4 = 3        */
+    check_spectral_f(400, 250, 3.0, 9);      /* trained-like: outlier spike     */
+    check_spectral_f(3, 50, 0, 10);          /* fewer rows than one block       */
+    check_spectral_f(6, 70, 1.5, 14);        /* one block and a row tail        */
+    test_float_special();
+    check_scaled(1e160);
+    check_scaled(1e-165);
     return check_end("norms");
 }

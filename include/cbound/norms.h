@@ -13,9 +13,13 @@
  * Woźniakowski (1992, Thm 4.2), for a uniformly random start vector
  *     P(θ_k < (1 − ε) λ_max(AᵀA)) ≤ 1.648 √n e^{−√ε (2k − 1)},
  * reported as `miss_prob` for the caller's ε (kw_eps).
+ * (The bound holds for the stream's start vector; with a caller's `start` it does not
+ * apply and miss_prob is 1.)
  * Small matrices (min(m, n) ≤ small) go to LAPACK's dgesdd (singular values only);
  * cb_norms_spectral_ref always does, and is the reference the tests compare with.
- * Matrices are row-major (m, n) double.
+ * Matrices are row-major (m, n), double or float; all arithmetic is in double. A
+ * double matrix whose entries are all exactly floats (layer weights, masked weights)
+ * is streamed as a float32 copy: same values, half the memory traffic per step.
  */
 #ifndef CBOUND_NORMS_H
 #define CBOUND_NORMS_H
@@ -34,6 +38,7 @@ typedef struct {
     uint64_t key;
     uint32_t index;
     const double *start; /* optional start vector (n), e.g. a warm start; NULL = stream */
+    int double_only;  /* 1 = never stream a float32 copy (tests; default 0 = when exact) */
 } CbNormOpts;
 
 typedef struct {
@@ -42,6 +47,7 @@ typedef struct {
     double miss_prob; /* bound on P(σ_max > value / sqrt(1 − kw_eps)); 0 for dense SVD   */
     int iters;        /* Lanczos steps taken (0 for dense SVD)                          */
     int dense;        /* 1 = computed by LAPACK SVD                                     */
+    int single;       /* 1 = A was streamed as float32 (exactly its values)             */
 } CbSpecNorm;
 
 void cb_norms_opts_default(CbNormOpts *o);
@@ -50,6 +56,12 @@ void cb_norms_opts_default(CbNormOpts *o);
  * entries or when max_iter steps do not reach rtol (out still holds the estimate). */
 CbStatus cb_norms_spectral(const double *A, size_t m, size_t n, const CbNormOpts *o,
                            CbSpecNorm *out);
+/* The same for a float matrix (e.g. CbMlp.W[l]): streams float32, accumulates in double. */
+CbStatus cb_norms_spectral_f(const float *A, size_t m, size_t n, const CbNormOpts *o,
+                             CbSpecNorm *out);
+/* Use the AVX2+FMA kernels when the CPU has them (mode 1, default), the portable loops
+ * (0), or just ask (-1). Returns whether the AVX2 kernels are in use. For tests. */
+int cb_norms_simd(int mode);
 /* Reference: largest singular value from LAPACKE_dgesdd (jobz 'N'). */
 CbStatus cb_norms_spectral_ref(const double *A, size_t m, size_t n, double *out);
 /* All min(m, n) singular values, descending (dgesdd), into s. */
