@@ -42,30 +42,44 @@ done
 
 # ---------------------------------------------------------------- spectral norms
 # Certified ‖A‖₂ (src/norms.c: Lanczos on AᵀA, residual bound, rtol 1e-9) against numpy's
-# norm(A, 2) (full SVD, one thread) on the same 2500 × 2500 matrix, in the same run:
-# "gaussian" (the hard case: clustered top singular values) and "spiked" (an outlier, as
-# trained weights have). Goal: >= 20x faster at the same accuracy.
+# norm(A, 2) (full SVD in float64, one thread) on the same 2500 × 2500 matrix, in the same
+# run: "gaussian" (the hard case: clustered top singular values) and "spiked" (an outlier,
+# as trained weights have). The matrix holds float32 values (layer weights are float32);
+# cbound streams them as float32 and sums in double; numpy gets the same values as float64
+# (its float32 SVD would not reach 1e-9). The double kernel on the same values is timed
+# too. The three alternate BENCH_REPEAT (2) times; each one's best run is compared.
+# Goal (issue 5): >= 20x faster than numpy at the same accuracy.
 echo
 echo "== spectral norm: certified Lanczos vs numpy norm(A, 2) (full SVD), one core, n = ${BENCH_NORM_N:-2500}"
 for kind in gaussian spiked; do
-    c=$("$CBOUND" bench-norms --n "${BENCH_NORM_N:-2500}" --kind "$kind" --repeat 3 --data-out "$tmp/A.f64")
-    p=$(/usr/bin/python3 - "$tmp/A.f64" <<'PY'
+    get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+    better() { [ -z "$1" ] || awk -v a="$(get "$2" "$3")" -v b="$(get "$1" "$3")" 'BEGIN{exit !(a < b)}'; }
+    c="" d="" p=""
+    for rep in $(seq "${BENCH_REPEAT:-2}"); do
+        c1=$("$CBOUND" bench-norms --n "${BENCH_NORM_N:-2500}" --kind "$kind" --repeat 3 --data-out "$tmp/A.f64")
+        d1=$("$CBOUND" bench-norms --n "${BENCH_NORM_N:-2500}" --kind "$kind" --repeat 3 --double-kernel)
+        p1=$(/usr/bin/python3 - "$tmp/A.f64" <<'PY'
 import sys, time, numpy as np
 a = np.fromfile(sys.argv[1], dtype="<f8")
 n = int(round(len(a) ** 0.5))
 a = a.reshape(n, n)
 t = time.perf_counter(); v = np.linalg.norm(a, 2); t = time.perf_counter() - t
-print(f"numpy_seconds={t:.4f} numpy_value={v:.17g}")
+print(f"seconds={t:.4f} value={v:.17g}")
 PY
 )
-    echo "$c"
-    echo "$p"
-    get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-    awk -v k="$kind" -v c="$(get "$c" seconds)" -v p="$(get "$p" numpy_seconds)" -v vc="$(get "$c" value)" \
-        -v vp="$(get "$p" numpy_value)" -v e="$(get "$c" err)" -v it="$(get "$c" iters)" \
+        echo "$c1"
+        echo "$d1"
+        echo "numpy $p1"
+        if better "$c" "$c1" seconds; then c=$c1; fi
+        if better "$d" "$d1" seconds; then d=$d1; fi
+        if better "$p" "$p1" seconds; then p=$p1; fi
+    done
+    awk -v k="$kind" -v c="$(get "$c" seconds)" -v dd="$(get "$d" seconds)" -v p="$(get "$p" seconds)" \
+        -v vc="$(get "$c" value)" -v vp="$(get "$p" value)" -v e="$(get "$c" err)" -v it="$(get "$c" iters)" \
+        -v ld="$(cut -d' ' -f1 /proc/loadavg)" \
         'BEGIN { d = vc - vp; if (d < 0) d = -d;
-                 printf "%-8s: cbound %.3f s (%d Lanczos steps, certified err %.2g)  numpy %.3f s  ratio %.1fx  |value diff| / value = %.2g\n",
-                        k, c, it, e, p, p / c, d / vp }'
+                 printf "%-8s: cbound %.3f s (float32 stream; %d Lanczos steps, certified err %.2g)  numpy %.3f s  ratio %.1fx  |  double kernel %.3f s (%.1fx)  |  |value diff| / value = %.2g  (load %s)\n",
+                        k, c, it, e, p, p / c, dd, p / dd, d / vp, ld }'
 done
 
 # ---------------------------------------------------------------- sparse matrix sketching

@@ -4,10 +4,13 @@
  *
  * Makes an n × n matrix from the streams — "gaussian" (entries N(0, 1/n): the hard
  * case, the top singular values cluster at the Marchenko–Pastur edge) or "spiked"
- * (gaussian + 3 u vᵀ: an outlier singular value, as trained weights have) — times
- * cb_norms_spectral (best of --repeat) and, with --lapack, dgesdd (singular values
- * only), and prints one key=value line that scripts/bench.sh parses. --data-out FILE
- * writes the matrix (n × n float64, row-major) so numpy can time norm(A, 2) on it.
+ * (gaussian + 3 u vᵀ: an outlier singular value, as trained weights have) — rounded
+ * to float32 values by default (--dtype float: layer weights are float32), times
+ * cb_norms_spectral_f (float) or cb_norms_spectral (double; --double-kernel keeps a
+ * float-valued matrix on the double kernel) as the best of --repeat, and with --lapack
+ * dgesdd (singular values only), and prints one key=value line that scripts/bench.sh
+ * parses. --data-out FILE writes the matrix (n × n float64, row-major: exactly the
+ * values measured) so numpy can time norm(A, 2) on it.
  */
 #include "cbound/cli.h"
 #include "cbound/norms.h"
@@ -31,6 +34,8 @@ static const char usage_text[] =
     "Times the certified spectral norm (Lanczos on AᵀA) on an n x n matrix.\n\n"
     "  --n N            matrix size (default 2500)\n"
     "  --kind K         gaussian (default) or spiked\n"
+    "  --dtype T        float (default: float32 values, cb_norms_spectral_f) or double\n"
+    "  --double-kernel  stream float64 even when the values are floats (for comparison)\n"
     "  --rtol R         relative accuracy (default 1e-9)\n"
     "  --repeat R       timed runs, best reported (default 3)\n"
     "  --lapack         also time LAPACK dgesdd (singular values only)\n"
@@ -44,12 +49,13 @@ int cb_cli_bench_norms(int argc, char **argv)
         return 0;
     }
     size_t n = 2500;
-    int repeat = 3, lapack = 0, spiked = 0;
+    int repeat = 3, lapack = 0, spiked = 0, single = 1, double_kernel = 0;
     double rtol = 1e-9;
     const char *out = NULL;
     for (int i = 1; i < argc; ++i) {
         const char *o = argv[i];
         if (!strcmp(o, "--lapack")) { lapack = 1; continue; }
+        if (!strcmp(o, "--double-kernel")) { double_kernel = 1; continue; }
         if (i + 1 >= argc) {
             fprintf(stderr, "cbound bench-norms: option %s needs a value (or is unknown)\n%s", o, usage_text);
             return 2;
@@ -59,7 +65,13 @@ int cb_cli_bench_norms(int argc, char **argv)
         else if (!strcmp(o, "--rtol")) rtol = cb_cli_double(o, v, 1e-15, 0.5);
         else if (!strcmp(o, "--repeat")) repeat = (int)cb_cli_long(o, v, 1, 100);
         else if (!strcmp(o, "--data-out")) out = v;
-        else if (!strcmp(o, "--kind")) {
+        else if (!strcmp(o, "--dtype")) {
+            if (!strcmp(v, "double")) single = 0;
+            else if (strcmp(v, "float")) {
+                fprintf(stderr, "cbound bench-norms: --dtype expects float or double, got '%s'\n", v);
+                return 2;
+            }
+        } else if (!strcmp(o, "--kind")) {
             if (!strcmp(v, "spiked")) spiked = 1;
             else if (strcmp(v, "gaussian")) {
                 fprintf(stderr, "cbound bench-norms: --kind expects gaussian or spiked, got '%s'\n", v);
@@ -82,41 +94,54 @@ int cb_cli_bench_norms(int argc, char **argv)
         free(u);
         free(v);
     }
+    float *F = NULL;
+    if (single) { /* float32 weights: A holds exactly their values */
+        F = cb_malloc(n * n * sizeof *F);
+        for (size_t i = 0; i < n * n; ++i) A[i] = F[i] = (float)A[i];
+    }
     if (out) {
         FILE *f = fopen(out, "wb");
         if (!f || fwrite(A, sizeof *A, n * n, f) != n * n || fclose(f) != 0) {
             fprintf(stderr, "cbound bench-norms: cannot write %s\n", out);
             free(A);
+            free(F);
             return 1;
         }
     }
     CbNormOpts o;
     cb_norms_opts_default(&o);
     o.rtol = rtol;
+    o.double_only = double_kernel;
     CbSpecNorm r = {0};
     double best = INFINITY;
     for (int k = 0; k < repeat; ++k) {
         double t = now_s();
-        if (cb_norms_spectral(A, n, n, &o, &r) != CB_OK) {
+        CbStatus st = F ? cb_norms_spectral_f(F, n, n, &o, &r) : cb_norms_spectral(A, n, n, &o, &r);
+        if (st != CB_OK) {
             cb_err_report("cbound bench-norms");
             free(A);
+            free(F);
             return 1;
         }
         t = now_s() - t;
         if (t < best) best = t;
     }
-    printf("n=%zu kind=%s rtol=%.3g value=%.17g err=%.3g iters=%d miss_prob=%.3g seconds=%.4f", n,
-           spiked ? "spiked" : "gaussian", rtol, r.value, r.err, r.iters, r.miss_prob, best);
+    printf("n=%zu kind=%s dtype=%s kernel=%s%s rtol=%.3g value=%.17g err=%.3g iters=%d miss_prob=%.3g "
+           "seconds=%.4f", n, spiked ? "spiked" : "gaussian", F ? "float" : "double",
+           r.single ? "float32" : "float64", cb_norms_simd(-1) ? "-avx2" : "-portable", rtol, r.value, r.err,
+           r.iters, r.miss_prob, best);
     if (lapack) {
         double ref, t = now_s();
         if (cb_norms_spectral_ref(A, n, n, &ref) != CB_OK) {
             cb_err_report("cbound bench-norms");
             free(A);
+            free(F);
             return 1;
         }
         printf(" dgesdd_seconds=%.4f dgesdd_value=%.17g", now_s() - t, ref);
     }
     printf("\n");
     free(A);
+    free(F);
     return 0;
 }

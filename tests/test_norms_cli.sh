@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests for `cbound bench-norms` (src/norms_cli.c): the certified norm equals LAPACK's on the
-# benchmark matrices, the matrix file it writes is the one it measured (numpy recomputes the
-# norm from it), and every usage error exits 2. Prints "norms_cli: N passed, N failed".
+# benchmark matrices (float32 stream, double, double kernel), the matrix file it writes is
+# the one it measured (numpy recomputes the norm from it), and every usage error exits 2.
+# Prints "norms_cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 CB=${CBOUND:-build/cbound}
@@ -29,6 +30,17 @@ print(repr(float(np.linalg.norm(a, 2))))")
     else bad "$kind: numpy $p vs cbound $v"; fi
 done
 
+# the float32 stream is the default; --dtype double and --double-kernel stream float64
+for args in "" "--dtype double" "--double-kernel"; do
+    line=$("$CB" bench-norms --n 257 --kind spiked --repeat 1 --lapack $args)
+    rc=$?
+    v=$(get "$line" value); r=$(get "$line" dgesdd_value); k=$(get "$line" kernel)
+    want=float64; [ -z "$args" ] && want=float32
+    if [ $rc -eq 0 ] && [ "${k%%-*}" = "$want" ] && awk -v v="$v" -v r="$r" 'BEGIN { d = v - r; if (d < 0) d = -d; exit !(d <= 1e-8 * r) }'; then
+        ok "bench-norms ${args:-(default)}: kernel $k, $v vs dgesdd $r"
+    else bad "bench-norms ${args:-(default)}: exit $rc, line: $line"; fi
+done
+
 usage() { # name args...: must exit 2 with a message on stderr
     local name=$1; shift
     "$CB" bench-norms "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
@@ -36,6 +48,7 @@ usage() { # name args...: must exit 2 with a message on stderr
 }
 usage "unknown kind" --kind uniform
 usage "unknown option" --size 10
+usage "unknown dtype" --dtype half
 usage "missing value" --n
 "$CB" bench-norms --n 10 >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ $rc -ne 0 ] && grep -q "65" "$tmp/err"; then ok "n below 65 rejected"; else bad "n 10 accepted (exit $rc)"; fi
