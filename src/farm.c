@@ -29,7 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TAG_READY = 1, TAG_RESULT, TAG_STAGE, TAG_WORK, TAG_STOP };
+enum { TAG_READY = 1, TAG_RESULT, TAG_STAGE, TAG_WORK, TAG_STOP, TAG_BYE };
+enum { DEPTH = 2 }; /* items a remote worker may hold: one running, one queued */
 
 /* HDF5 is not thread-safe in Debian's parallel build: model files (worker
  * thread) and the results file (manager) are written under this lock. */
@@ -339,30 +340,47 @@ static int worker_loop(const CbSweep *s, MPI_Comm comm, int rank)
 {
     Worker w;
     worker_init(&w, s, rank);
-    int rc = 0;
-    if (MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, comm) != MPI_SUCCESS) rc = 1;
+    int queue[DEPTH + 1], n_queued = 0, stop = 0, rc = 0, msg = 0;
+    MPI_Request rq;
+    MPI_Status status;
+    if (MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, comm) != MPI_SUCCESS ||
+        MPI_Irecv(&msg, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS)
+        rc = 1;
     while (rc == 0) {
-        int item = 0, flag = 0;
-        MPI_Request rq;
-        MPI_Status status;
-        if (MPI_Irecv(&item, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS) {
-            rc = 1;
-            break;
-        }
-        for (int k = 0; !flag; ++k) {
+        /* Take every message that has arrived; wait only when there is nothing to run.
+         * A queued item lets the worker go on while the manager answers. */
+        for (int k = 0;; ++k) {
+            int flag = 0;
             if (MPI_Test(&rq, &flag, &status) != MPI_SUCCESS) {
                 rc = 1;
                 break;
             }
-            if (!flag) backoff(k, 1e-3);
+            if (flag) {
+                if (status.MPI_TAG == TAG_STOP) { /* drop queued items; the manager knows */
+                    stop = 1;
+                    break;
+                }
+                if (n_queued < DEPTH + 1) queue[n_queued++] = msg;
+                if (MPI_Irecv(&msg, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS) {
+                    rc = 1;
+                    break;
+                }
+                k = -1;
+                continue;
+            }
+            if (n_queued > 0) break;
+            backoff(k, 1e-3);
         }
-        if (rc || status.MPI_TAG == TAG_STOP) break;
+        if (rc || stop) break;
+        int item = queue[0];
+        memmove(queue, queue + 1, (size_t)--n_queued * sizeof *queue);
         size_t len;
         int tag;
         unsigned char *out = worker_do(&w, item, &len, &tag);
         if (MPI_Send(out, (int)len, MPI_BYTE, 0, tag, comm) != MPI_SUCCESS) rc = 1;
         free(out);
     }
+    if (rc == 0 && MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_BYE, comm) != MPI_SUCCESS) rc = 1;
     if (rc) fprintf(stderr, "cbound[rank %d]: lost contact with the manager (rank 0); stopping\n", rank);
     worker_free(&w);
     return rc;
@@ -384,10 +402,13 @@ typedef struct {
     int *stage_queue, n_stage_queue, stage_head;
     int *ready, n_ready, ready_head;
     int **stage_tasks, *stage_ntasks; /* pending tasks per stage, cost order */
-    int *waiting;       /* (size) remote rank waits for a reply */
-    int *stopped;       /* (size) remote rank was sent STOP */
-    int *holds;         /* (size) item a rank (or the local thread, rank 0) is running, or INT_MIN */
-    double *given_at;   /* (size) when that item was handed out                              */
+    int (*held)[DEPTH];       /* (size) items a rank holds, oldest first (rank 0: the local thread) */
+    double (*held_at)[DEPTH]; /* (size) when they were handed out                                  */
+    int *n_held;              /* (size)                                                            */
+    double *last_done;        /* (size) when the rank's last result arrived                        */
+    int *ready_seen;          /* (size) remote rank has said READY                                 */
+    int *stop_sent, *gone;    /* (size) STOP sent / BYE received                                   */
+    int workers;
     double busy;        /* sum over items of (result received - handed out): worker time      */
     double item_s;      /* running mean of an item's time: the manager polls at ~1% of it    */
     int n_running, n_pending;
@@ -427,11 +448,13 @@ static CbStatus manager_init(Manager *m)
     m->ready = cb_calloc((size_t)s->n_tasks + 1, sizeof(int));
     m->stage_tasks = cb_calloc((size_t)s->n_stages + 1, sizeof(int *));
     m->stage_ntasks = cb_calloc((size_t)s->n_stages + 1, sizeof(int));
-    m->waiting = cb_calloc((size_t)m->size, sizeof(int));
-    m->stopped = cb_calloc((size_t)m->size, sizeof(int));
-    m->holds = cb_calloc((size_t)m->size, sizeof(int));
-    m->given_at = cb_calloc((size_t)m->size, sizeof(double));
-    for (int i = 0; i < m->size; ++i) m->holds[i] = NO_ITEM;
+    m->held = cb_calloc((size_t)m->size, sizeof *m->held);
+    m->held_at = cb_calloc((size_t)m->size, sizeof *m->held_at);
+    m->n_held = cb_calloc((size_t)m->size, sizeof(int));
+    m->last_done = cb_calloc((size_t)m->size, sizeof(double));
+    m->ready_seen = cb_calloc((size_t)m->size, sizeof(int));
+    m->stop_sent = cb_calloc((size_t)m->size, sizeof(int));
+    m->gone = cb_calloc((size_t)m->size, sizeof(int));
     int *order = cb_malloc(((size_t)s->n_tasks + 1) * sizeof *order), n = 0;
     for (int i = 0; i < s->n_tasks; ++i) {
         if (m->r->done[i]) {
@@ -484,10 +507,13 @@ static void manager_free(Manager *m)
     free(m->stage_state);
     free(m->stage_queue);
     free(m->ready);
-    free(m->waiting);
-    free(m->stopped);
-    free(m->holds);
-    free(m->given_at);
+    free(m->held);
+    free(m->held_at);
+    free(m->n_held);
+    free(m->last_done);
+    free(m->ready_seen);
+    free(m->stop_sent);
+    free(m->gone);
 }
 
 /* Next item to hand out, or NO_ITEM. */
@@ -560,13 +586,29 @@ static CbStatus stage_done(Manager *m, const unsigned char *buf, size_t len, int
 
 static CbStatus handle(Manager *m, int rank, int tag, const unsigned char *buf, size_t len)
 {
-    if (tag == TAG_READY) return CB_OK;
-    if (m->holds[rank] != NO_ITEM) {
-        m->holds[rank] = NO_ITEM;
-        --m->n_running;
-        double t = mono_now() - m->given_at[rank];
+    if (tag == TAG_READY) {
+        m->ready_seen[rank] = 1;
+        return CB_OK;
+    }
+    if (tag == TAG_BYE) { /* items it still held were never started */
+        m->gone[rank] = 1;
+        m->n_running -= m->n_held[rank];
+        m->n_held[rank] = 0;
+        return CB_OK;
+    }
+    if (m->n_held[rank] > 0) { /* results come back in hand-out order */
+        double now = mono_now(), from = m->held_at[rank][0];
+        if (m->last_done[rank] > from) from = m->last_done[rank]; /* it was queued behind another */
+        double t = now - from;
         m->busy += t;
         m->item_s = m->item_s > 0 ? 0.9 * m->item_s + 0.1 * t : t;
+        m->last_done[rank] = now;
+        for (int j = 1; j < m->n_held[rank]; ++j) {
+            m->held[rank][j - 1] = m->held[rank][j];
+            m->held_at[rank][j - 1] = m->held_at[rank][j];
+        }
+        --m->n_held[rank];
+        --m->n_running;
     }
     if (tag == TAG_RESULT) return record_done(m, buf, len);
     if (tag == TAG_STAGE) return stage_done(m, buf, len, rank);
@@ -671,27 +713,32 @@ static int manager_loop(Manager *m)
             }
             st = handle(m, ms.MPI_SOURCE, ms.MPI_TAG, buf, (size_t)count);
             if (st != CB_OK) break;
-            m->waiting[ms.MPI_SOURCE] = 1;
             idle = 0;
         }
-        /* Hand out work (or STOP). */
-        for (int rank = 1; rank < m->size; ++rank) {
-            if (!m->waiting[rank]) continue;
-            int item = stopping ? NO_ITEM : next_item(m);
-            if (item != NO_ITEM) {
+        /* Hand out work (or STOP). A rank gets a second, queued item only while
+         * plenty of ready tasks remain, so the tail of the sweep still balances. */
+        for (int rank = 1; rank < m->size && st == CB_OK; ++rank) {
+            if (!m->ready_seen[rank] || m->stop_sent[rank]) continue;
+            if (stopping || (m->n_pending == 0 && m->n_running == 0)) {
+                int none = 0;
+                if (MPI_Send(&none, 1, MPI_INT, rank, TAG_STOP, m->comm) != MPI_SUCCESS)
+                    st = CB_ERR(CB_EMPI, "sending STOP to rank %d failed", rank);
+                m->stop_sent[rank] = 1;
+                continue;
+            }
+            while (m->n_held[rank] < DEPTH) {
+                if (m->n_held[rank] > 0 &&
+                    !(m->stage_head == m->n_stage_queue && m->n_ready - m->ready_head > m->workers))
+                    break;
+                int item = next_item(m);
+                if (item == NO_ITEM) break;
                 if (MPI_Send(&item, 1, MPI_INT, rank, TAG_WORK, m->comm) != MPI_SUCCESS) {
                     st = CB_ERR(CB_EMPI, "sending work to rank %d failed", rank);
                     break;
                 }
-                m->holds[rank] = item;
-                m->given_at[rank] = mono_now();
+                m->held[rank][m->n_held[rank]] = item;
+                m->held_at[rank][m->n_held[rank]++] = mono_now();
                 ++m->n_running;
-                m->waiting[rank] = 0;
-            } else if (stopping || (m->n_pending == 0 && m->n_running == 0)) {
-                int none = 0;
-                MPI_Send(&none, 1, MPI_INT, rank, TAG_STOP, m->comm);
-                m->waiting[rank] = 0;
-                m->stopped[rank] = 1;
             }
         }
         if (st != CB_OK) break;
@@ -704,14 +751,15 @@ static int manager_loop(Manager *m)
                 pthread_cond_signal(&m->local->cv);
                 pthread_mutex_unlock(&m->local->mu);
                 m->local_busy = 1;
-                m->holds[0] = item;
-                m->given_at[0] = mono_now();
+                m->held[0][0] = item;
+                m->held_at[0][0] = mono_now();
+                m->n_held[0] = 1;
                 ++m->n_running;
             }
         }
         /* Finished? */
         int remote_left = 0;
-        for (int rank = 1; rank < m->size; ++rank) remote_left += !m->stopped[rank];
+        for (int rank = 1; rank < m->size; ++rank) remote_left += !m->gone[rank];
         if ((m->n_pending == 0 || stopping) && m->n_running == 0 && remote_left == 0) break;
         if (m->n_running == 0 && m->n_pending > 0 && !stopping && m->stage_head == m->n_stage_queue &&
             m->ready_head == m->n_ready) {
@@ -750,7 +798,7 @@ static int manager_loop(Manager *m)
     }
     if (!o->quiet) {
         double now = mono_now(), wall = now - m->t0;
-        int workers = m->size - 1 + (m->local != NULL);
+        int workers = m->workers;
         progress(m, now);
         /* Farm efficiency: the fraction of the workers' time spent inside items (from
          * hand-out to result), i.e. not waiting for the manager or for ready work. */
@@ -789,6 +837,7 @@ int cb_farm_run(const CbSweep *s, CbResults *r, const CbFarmOpts *o, MPI_Comm co
     m.size = size;
     m.t0 = m.last_progress = m.last_flush = mono_now();
     manager_init(&m);
+    m.workers = size - 1 + (o->local_worker || size == 1);
     Local local;
     if (o->local_worker || size == 1) {
         memset(&local, 0, sizeof local);

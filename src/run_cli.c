@@ -32,7 +32,7 @@ static const char RUN_USAGE[] =
     "  --quiet             no progress lines (batch logs)\n"
     "  --progress S        seconds between progress lines (default 10)\n"
     "  --grace S           after SIGTERM/SIGUSR1/SIGINT: seconds to let running tasks finish (default 60)\n"
-    "  --flush-every S     seconds between rewrites of the .h5 from the journal (default 60)\n"
+    "  --flush-every S     seconds (>= 1) between rewrites of the .h5 from the journal (default 60)\n"
     "  --no-local-worker   rank 0 only manages (default: it also runs tasks in a thread)\n"
     "  --list-methods      list the compression methods and their parameters\n"
     "  --schema            print the sweep settings and the results columns (markdown)\n"
@@ -194,7 +194,7 @@ int cb_cli_run(int argc, char **argv)
         else if (!strcmp(a, "--quiet")) fo.quiet = 1;
         else if (!strcmp(a, "--no-local-worker")) fo.local_worker = 0;
         else if (!strcmp(a, "--grace") && i + 1 < argc) fo.grace = cb_cli_double(a, argv[++i], 0, 1e7);
-        else if (!strcmp(a, "--flush-every") && i + 1 < argc) fo.flush_every = cb_cli_double(a, argv[++i], 0, 1e7);
+        else if (!strcmp(a, "--flush-every") && i + 1 < argc) fo.flush_every = cb_cli_double(a, argv[++i], 1, 1e7);
         else if (!strcmp(a, "--progress") && i + 1 < argc) fo.progress_every = cb_cli_double(a, argv[++i], 0, 1e7);
         else if (!strcmp(a, "--list-methods")) {
             if (rank0()) list_methods();
