@@ -14,6 +14,7 @@ rss_growth_mb (peak over the process after torch import, data and a BLAS warm-up
 """
 import argparse
 import resource
+import sys
 import time
 
 import numpy as np
@@ -37,7 +38,9 @@ def main():
     w = [int(v) for v in a.widths.split(",")]
     raw = np.fromfile(a.data, dtype=np.uint8)
     n = raw.size // (4 * w[0] + 4)
-    assert n * (4 * w[0] + 4) == raw.size, "data file size does not match the widths"
+    if n * (4 * w[0] + 4) != raw.size:
+        sys.exit("bench_train.py: %s: %d bytes is not n * (4 * %d + 4): data file size does not match "
+                 "the widths" % (a.data, raw.size, w[0]))
     x = torch.from_numpy(raw[: 4 * n * w[0]].view(np.float32).reshape(n, w[0]).copy())
     y = torch.from_numpy(raw[4 * n * w[0]:].view(np.int32).astype(np.int64))
     torch.mm(torch.ones(64, 64), torch.ones(64, 64))  # BLAS warm-up before the baseline
