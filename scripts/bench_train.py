@@ -38,7 +38,7 @@ def main():
     w = [int(v) for v in a.widths.split(",")]
     raw = np.fromfile(a.data, dtype=np.uint8)
     n = raw.size // (4 * w[0] + 4)
-    if n * (4 * w[0] + 4) != raw.size:
+    if n == 0 or n * (4 * w[0] + 4) != raw.size:
         sys.exit("bench_train.py: %s: %d bytes is not n * (4 * %d + 4): data file size does not match "
                  "the widths" % (a.data, raw.size, w[0]))
     x = torch.from_numpy(raw[: 4 * n * w[0]].view(np.float32).reshape(n, w[0]).copy())
