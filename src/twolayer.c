@@ -410,7 +410,8 @@ CbStatus cb_twolayer_ascent_iterate(CbTwolayerAscent *a)
         cblas_daxpy((int)n, eta, a->grad, 1, a->trial, 1);
         normalize_rows(a->trial, a->M, a->d);
         CbStatus st = cb_twolayer_objective(a->trial, a->M, a->d, a->rcond, &Rt, a->trial_grad);
-        if (st == CB_OK && Rt >= a->R + 1e-4 * eta * g2 - slack) {
+        if (a->fixed_step && st != CB_OK) return st;
+        if (st == CB_OK && (a->fixed_step || Rt >= a->R + 1e-4 * eta * g2 - slack)) {
             double *tmp = a->v;
             a->v = a->trial;
             a->trial = tmp;
@@ -419,7 +420,7 @@ CbStatus cb_twolayer_ascent_iterate(CbTwolayerAscent *a)
             a->trial_grad = tmp;
             a->R = Rt;
             a->grad_norm = cblas_dnrm2((int)n, a->grad, 1);
-            a->step = eta * 1.5;
+            if (!a->fixed_step) a->step = eta * 1.5;
             return CB_OK;
         }
         a->step = eta / 2;
@@ -450,6 +451,7 @@ typedef struct {
     size_t N, M, d, starts, every;
     long iters;
     double step, a_lo, a_hi, rcond;
+    int line_search;  /* 1: Armijo backtracking (default); 0: constant step, like plain GD */
 } TwolayerOpts;
 
 static CbStatus twolayer_options(const CbParams *p, TwolayerOpts *o)
@@ -479,6 +481,11 @@ static CbStatus twolayer_options(const CbParams *p, TwolayerOpts *o)
     if (!(o->rcond >= 0 && o->rcond < 1))
         return CB_ERR(CB_EINVAL, "twolayer: rcond: expected a number in [0, 1), found '%s'",
                       cb_params_text(p, "rcond", ""));
+    double ls = cb_params_num(p, "line_search", 1);
+    if (!(ls == 0 || ls == 1))
+        return CB_ERR(CB_EINVAL, "twolayer: line_search: expected 0 or 1, found '%s'",
+                      cb_params_text(p, "line_search", ""));
+    o->line_search = (int)ls;
     o->N = (size_t)N;
     o->M = (size_t)M;
     o->d = (size_t)d;
@@ -525,6 +532,7 @@ static CbStatus twolayer_run(const CbTaskCtx *ctx, CbResult *res)
         cb_twolayer_random_sphere(M, d, ctx->seed, ctx->key, (uint32_t)s, v0);
         CbTwolayerAscent a;
         st = cb_twolayer_ascent_init(&a, v0, M, d, o.step, o.rcond);
+        a.fixed_step = !o.line_search;
         for (long it = 0; st == CB_OK && it <= o.iters; ++it) {
             if ((size_t)it % o.every == 0) {
                 Rrec[s * n_rec + (size_t)it / o.every] = a.R;
@@ -602,15 +610,15 @@ static CbStatus twolayer_run(const CbTaskCtx *ctx, CbResult *res)
 }
 
 static const char *const twolayer_params[] = {"N", "M", "d", "starts", "iters", "every", "step",
-                                              "a_lo", "a_hi", "rcond", NULL};
+                                              "a_lo", "a_hi", "rcond", "line_search", NULL};
 static const char *const twolayer_defaults[] = {"1024", "10", "32", "10", "1000", "10", "1",
-                                                "0.5", "1.5", "1e-13", NULL};
+                                                "0.5", "1.5", "1e-13", "1", NULL};
 
 const CbMethod cb_method_twolayer = {
     .name = "twolayer",
     .version = 1,
     .summary = "002: compress N ReLU neurons into M; GD on the limit objective vs the ETF (N, M, d, starts, "
-               "iters, every, step, a_lo, a_hi, rcond)",
+               "iters, every, step, line_search 1|0, a_lo, a_hi, rcond)",
     .param_names = twolayer_params,
     .param_defaults = twolayer_defaults,
     .check = twolayer_check,

@@ -382,6 +382,33 @@ int main(int argc, char **argv)
         CHECK(worst_dist < 1e-10, "GD Gram matrix reaches the ETF's: max ||G - G_ETF||_F = %.3g", worst_dist);
     }
 
+    /* Constant-step ascent (plain Riemannian GD, as the paper's GD): monotone for a small
+     * step, reaches the ETF at M = 5, and converges more slowly at M = 30 (002 Fig. 3). */
+    {
+        enum { d = 32 };
+        double v0[30 * d], dist[2];
+        int monotone = 1;
+        const size_t Ms[2] = {5, 30};
+        for (int k = 0; k < 2; ++k) {
+            cb_twolayer_random_sphere(Ms[k], d, 1, 2, 0, v0);
+            CbTwolayerAscent a;
+            cb_twolayer_ascent_init(&a, v0, Ms[k], d, 0.5, 1e-13);
+            a.fixed_step = 1;
+            double prev = a.R;
+            for (int it = 0; it < 1000; ++it) {
+                cb_twolayer_ascent_iterate(&a);
+                monotone &= a.R >= prev - 1e-13;
+                prev = a.R;
+            }
+            CHECK(a.step == 0.5, "constant step stays 0.5 (M = %zu)", Ms[k]);
+            dist[k] = cb_twolayer_dist_etf(a.v, Ms[k], d);
+            cb_twolayer_ascent_free(&a);
+        }
+        CHECK(monotone && dist[0] < 1e-12 && dist[1] > 1e3 * dist[0] && dist[1] < 1e-3,
+              "constant step 0.5: monotone; distance to the ETF after 1000 iterations %.2g (M = 5) < %.2g (M = 30)",
+              dist[0], dist[1]);
+    }
+
     /* Error paths of the objective and the ascent. */
     {
         double v[3 * 4], R;
@@ -396,6 +423,10 @@ int main(int argc, char **argv)
         CHECK(cb_twolayer_ascent_init(&a, v, 3, 4, 1.0, 1e-13) == CB_OK, "ascent init");
         a.R = 1e300; /* a corrupted state no step can improve on */
         CHECK(cb_twolayer_ascent_iterate(&a) == CB_ENUMERIC, "ascent reports failure to find a step: %s", cb_err_msg());
+        a.fixed_step = 1;
+        a.grad[2] = NAN; /* the trial point is NaN: a constant-step ascent must stop, not move */
+        CHECK(cb_twolayer_ascent_iterate(&a) == CB_ENUMERIC, "constant-step ascent reports a failed objective: %s",
+              cb_err_msg());
         cb_twolayer_ascent_free(&a);
     }
 
@@ -404,7 +435,8 @@ int main(int argc, char **argv)
     {
         extern const CbMethod cb_method_twolayer;
         const CbMethod *me = &cb_method_twolayer;
-        const char *bad[][2] = {{"M", "1"}, {"M", "7.5"}, {"step", "0"}, {"a_lo", "2"}, {"rcond", "1"}, {"N", "x"}};
+        const char *bad[][2] = {{"M", "1"}, {"M", "7.5"}, {"step", "0"}, {"a_lo", "2"}, {"rcond", "1"}, {"N", "x"},
+                                {"line_search", "2"}};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
             CbParams p = {0};
             cb_params_set(&p, bad[i][0], bad[i][1]);

@@ -110,6 +110,8 @@ typedef struct {
     size_t M, d;
     double rcond;     /* pseudo-inverse cut-off                                */
     double step;      /* current step size η (grows ×1.5 after an accepted step) */
+    int fixed_step;   /* 1: plain Riemannian gradient ascent with constant η, no
+                         line search (set after init; default 0 = Armijo)       */
     double R;         /* R̃ at v                                               */
     double grad_norm; /* ‖grad‖_F at v                                         */
     long iter;        /* accepted + rejected iterations so far                  */
@@ -123,8 +125,9 @@ typedef struct {
 CbStatus cb_twolayer_ascent_init(CbTwolayerAscent *a, const double *v0, size_t M, size_t d,
                                  double step0, double rcond);
 /* One iteration: backtrack from `step` until the Armijo condition
- * R(trial) >= R + 1e-4 η ‖grad‖² holds (up to rounding), then move. Returns
- * CB_ENUMERIC when R̃ is not finite. */
+ * R(trial) >= R + 1e-4 η ‖grad‖² holds (up to rounding), then move; with
+ * fixed_step, move by the constant step whatever R does. Returns CB_ENUMERIC
+ * when no step is found or R̃ is not finite. */
 CbStatus cb_twolayer_ascent_iterate(CbTwolayerAscent *a);
 void cb_twolayer_ascent_free(CbTwolayerAscent *a);
 
