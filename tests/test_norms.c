@@ -86,7 +86,8 @@ static void check_spectral_f(size_t m, size_t n, double spike, uint32_t idx)
           "%zux%zu: float %.17g, auto %.17g, double %.17g (%d/%d/%d steps)", m, n, rf.value, rd.value, rdd.value,
           rf.iters, rd.iters, rdd.iters);
     o.double_only = 0;
-    int had_simd = cb_norms_simd(0);
+    int had_simd = cb_norms_simd(-1);
+    cb_norms_simd(0);
     CHECK(cb_norms_spectral_f(F, m, n, &o, &rp) == CB_OK && fabs(rp.value - rf.value) <= 1e-12 * ref &&
               rp.err <= o.rtol * rp.value,
           "%zux%zu portable loops: %.17g vs %s %.17g", m, n, rp.value, had_simd ? "AVX2" : "portable", rf.value);
@@ -308,6 +309,7 @@ int main(int argc, char **argv)
     check_spectral_f(400, 250, 3.0, 9);      /* trained-like: outlier spike     */
     check_spectral_f(3, 50, 0, 10);          /* fewer rows than one block       */
     check_spectral_f(6, 70, 1.5, 14);        /* one block and a row tail        */
+    check_spectral_f(70, 3, 0, 15);          /* fewer columns than one vector   */
     test_float_special();
     check_scaled(1e160);
     check_scaled(1e-165);
