@@ -8,7 +8,8 @@
  *     δ_{l-1} = (δ_l W_l) ⊙ σ'(a_{l-1})   (skipped for l = 0: no input gradient)
  * and, when training, the optimizer updates layer l right after its gradient is
  * formed (W_l is still needed for δ_{l-1}, so the update comes after that product):
- * the gradient is still in cache and the whole step streams through memory once.
+ * only one layer's gradient exists at a time, in one reused buffer that stays in
+ * cache. cb_train_loss_grad instead returns the whole gradient (n_params).
  * Losses (PyTorch reduction='mean'):
  *     cross-entropy  L = (1/B) Σ_i [logsumexp(z_i) - z_i[y_i]],  ∂L/∂z_i = (softmax(z_i) - e_{y_i}) / B
  *                    with the max-shifted log-sum-exp;
@@ -43,7 +44,7 @@ typedef struct {
     float *tb;       /* (cap, w_L) gathered targets (MSE)                           */
 } Work;
 
-/* backward = 0: forward-only buffers (evaluation). */
+/* with_backward = 0: forward-only buffers (evaluation). */
 static void work_alloc(Work *w, const CbMlp *m, size_t cap, int with_backward)
 {
     size_t tot = 0, maxw = cb_mlp_max_width(m), wL = m->widths[m->depth];
@@ -51,7 +52,11 @@ static void work_alloc(Work *w, const CbMlp *m, size_t cap, int with_backward)
     w->cap = cap;
     w->acts = cb_malloc(cap * tot * sizeof *w->acts);
     w->a = cb_malloc((size_t)m->depth * sizeof *w->a);
-    for (int l = 0, off = 0; l < m->depth; off += (int)m->widths[l + 1], ++l) w->a[l] = w->acts + cap * (size_t)off;
+    size_t off = 0;
+    for (int l = 0; l < m->depth; ++l) {
+        w->a[l] = w->acts + cap * off;
+        off += m->widths[l + 1];
+    }
     if (!with_backward) {
         w->delta[0] = w->delta[1] = w->xb = w->tb = NULL;
         w->yb = NULL;
@@ -456,6 +461,14 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
 
     size_t n = train->n, d = train->d, k = m->widths[m->depth], P = m->n_params;
     size_t B = c->batch < n ? c->batch : n;
+    long max_steps = (long)c->epochs * (long)((n + B - 1) / B);
+    if (c->snapshot_step > max_steps) {
+        cb_err_set(__FILE__, __LINE__, CB_EINVAL,
+                   "training configuration: snapshot_step %ld is beyond the last step (%d epochs x %zu batches = %ld)",
+                   c->snapshot_step, c->epochs, (n + B - 1) / B, max_steps);
+        cb_err_hint("rewinding needs a step inside the run: 0 = the initial weights, 1 = after the first step");
+        return CB_EINVAL;
+    }
     Work w;
     work_alloc(&w, m, B, 1);
     size_t layer_max = 0;
@@ -544,6 +557,7 @@ done:
     free(o.s1);
     free(o.s2);
     if (st != CB_OK) return st;
+    CB_TRY(cb_mlp_check_finite(m, "trained network")); /* a last step can overflow without a NaN loss */
     /* final metrics on the full sets, after the training buffers are gone (lower peak memory) */
     CB_TRY(cb_train_eval(m, c->loss, train, &res->train_loss, &res->train_acc, NULL));
     if (test) CB_TRY(cb_train_eval(m, c->loss, test, &res->test_loss, &res->test_acc, NULL));

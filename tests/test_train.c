@@ -434,6 +434,17 @@ static void test_eval_and_errors(void)
           "train: shape mismatch rejected: %s", cb_err_msg());
     CHECK(cb_train(m, &c, &D, &Dd, &res) == CB_EINVAL && strstr(cb_err_msg(), "test data"),
           "train: test-set mismatch rejected: %s", cb_err_msg());
+    cb_train_config_default(&c);
+    c.quiet = 1;
+    c.epochs = 2;
+    c.batch = 1000; /* 1500 samples: 2 batches per epoch, 4 steps */
+    float snap[64];
+    c.snapshot = snap;
+    c.snapshot_step = 5;
+    CHECK(cb_train(m, &c, &D, NULL, &res) == CB_EINVAL && strstr(cb_err_msg(), "beyond the last step (2 epochs x 2 batches = 4)"),
+          "snapshot step beyond the run rejected: %s", cb_err_msg());
+    cb_train_config_default(&c);
+    c.quiet = 1;
     y[777] = 4;
     CHECK(cb_train(m, &c, &D, NULL, &res) == CB_EINVAL && strstr(cb_err_msg(), "sample 777 is 4"),
           "train: label out of range rejected: %s", cb_err_msg());
@@ -459,6 +470,15 @@ static void test_eval_and_errors(void)
         CbStatus st = cb_train(m, &c, &Dt, NULL, &res);
         CHECK(st == CB_ENUMERIC && strstr(cb_err_msg(), "epoch") && strstr(cb_err_msg(), "step"),
               "divergence reported: %s", cb_err_msg());
+        /* one full-batch step whose loss is finite but whose update overflows the weights */
+        fill_normal(tb, n * 4, 1e5, 603);
+        cb_mlp_init(m, CB_INIT_KAIMING_UNIFORM, 0, 8, 9);
+        c.lr = 1e38;
+        c.epochs = 1;
+        c.batch = n;
+        st = cb_train(m, &c, &Dt, NULL, &res);
+        CHECK(st == CB_ENUMERIC && res.steps == 1 && strstr(cb_err_msg(), "trained network: layer"),
+              "overflow in the last step reported: %s", cb_err_msg());
         free(tb);
     }
 

@@ -36,6 +36,9 @@ typedef struct {
     /* lottery tickets (004 §6): optional */
     const unsigned char *mask; /* (n_params) 1 = keep; re-applied after every step, or NULL */
     long snapshot_step;     /* >= 0: copy params into snapshot after this many steps  */
+                            /* (0 = initial weights; must be <= epochs x batches; if the */
+                            /* stop rule ends the run earlier the snapshot is not taken:  */
+                            /* compare with CbTrainResult.steps)                          */
     float *snapshot;        /* (n_params) destination of the snapshot                 */
 } CbTrainConfig;
 
