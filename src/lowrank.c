@@ -105,6 +105,40 @@ CbStatus cb_lowrank_svd(const double *W, size_t m, size_t n, size_t r, double *W
     return st;
 }
 
+CbStatus cb_lowrank_svd_dist(const double *W, size_t m, size_t n, size_t r, MPI_Comm comm, double *What,
+                             double *sv)
+{
+    if (m == 0 || n == 0) return CB_ERR(CB_EINVAL, "lowrank svd: empty %zu x %zu matrix", m, n);
+    if ((double)m * (double)n > 2147483647.0)
+        return CB_ERR(CB_EINVAL, "lowrank svd: a %zu x %zu layer exceeds MPI's int counts", m, n);
+    size_t k = min_sz(m, n), re = min_sz(r, k);
+    CbBlacsGrid g;
+    CB_TRY(cb_scalapack_grid_init(comm, 0, 0, &g));
+    double *s = cb_malloc(k * sizeof *s), *U = NULL, *VT = NULL;
+    if (g.rank == 0) {
+        U = cb_malloc(m * k * sizeof *U);
+        VT = cb_malloc(k * n * sizeof *VT);
+    }
+    CbStatus st = cb_scalapack_svd(&g, W, (int)m, (int)n, 0, 64, s, U, VT);
+    if (st == CB_OK && g.rank == 0) {
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < re; ++j) U[i * k + j] *= s[j];
+        if (re == 0)
+            memset(What, 0, m * n * sizeof *What);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)re, 1.0, U, (int)k, VT,
+                        (int)n, 0.0, What, (int)n);
+    }
+    if (st == CB_OK && MPI_Bcast(What, (int)(m * n), MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+        st = CB_ERR(CB_EMPI, "lowrank svd: MPI_Bcast of the compressed layer failed");
+    if (st == CB_OK && sv) memcpy(sv, s, k * sizeof *s);
+    free(s);
+    free(U);
+    free(VT);
+    cb_scalapack_grid_free(&g);
+    return st;
+}
+
 /* ------------------------------------------------------------------ data-driven */
 
 /* Top left singular vectors of P = W Xᵀ into U (m, ldu = kk), kk = number of

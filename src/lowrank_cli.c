@@ -180,6 +180,8 @@ int cb_cli_lowrank(int argc, char **argv)
             memcpy(What, W, m * n * sizeof *W);
         else if (c.data_mode && (c.solver == CB_LOWRANK_SCALAPACK || c.solver == CB_LOWRANK_SCALAPACK_SVD))
             ls = cb_lowrank_data(W, m, n, rank == 0 ? in[l] : NULL, ns, r, c.solver, MPI_COMM_WORLD, What, NULL);
+        else if (c.solver == CB_LOWRANK_SCALAPACK || c.solver == CB_LOWRANK_SCALAPACK_SVD)
+            ls = cb_lowrank_svd_dist(W, m, n, r, MPI_COMM_WORLD, What, NULL); /* mode svd, wide layers */
         else if (rank == 0)
             ls = c.data_mode ? cb_lowrank_data(W, m, n, in[l], ns, r, c.solver, MPI_COMM_SELF, What, NULL)
                              : cb_lowrank_svd(W, m, n, r, What, NULL);

@@ -88,6 +88,13 @@ int main(int argc, char **argv)
         cb_lowrank_svd(W, m, n, 0, W0, NULL);
         cb_lowrank_svd(W, m, n, 50, Wfull, NULL);
         CHECK(fro(W0, m * n) == 0 && maxdiff(Wfull, W, m * n) < 1e-13, "SVD: r = 0 gives 0, r >= min(m,n) gives W");
+        double Wd[m * n], svd_d[m];
+        CbStatus st = cb_lowrank_svd_dist(rank == 0 ? W : NULL, m, n, r, MPI_COMM_WORLD, Wd, svd_d);
+        CHECK(st == CB_OK && maxdiff(Wd, Wsvd, m * n) < 1e-12 && maxdiff(svd_d, sv, m) < 1e-12,
+              "truncated SVD by pdgesvd on %d rank(s) = LAPACK (%.3g)", size, maxdiff(Wd, Wsvd, m * n));
+        CHECK(cb_lowrank_svd_dist(W, 0, n, r, MPI_COMM_WORLD, Wd, NULL) == CB_EINVAL, "distributed SVD rejects an empty matrix");
+        CHECK(cb_lowrank_svd_dist(W, (size_t)1 << 20, (size_t)1 << 12, r, MPI_COMM_WORLD, Wd, NULL) == CB_EINVAL,
+              "distributed SVD rejects a layer beyond MPI's int counts: %s", cb_err_msg());
     }
 
     /* Data-driven closed form. */

@@ -43,6 +43,11 @@ for run in "2 scalapack" "4 scalapack" "2 pdgesvd"; do
     else bad "$2 on $1 ranks (exit $rc): $(diff <(table "$tmp/ref.out") <(table "$tmp/d.out") | head -6)"; fi
 done
 
+"$CB" lowrank "$tmp/m.h5" --rank 3 --mode svd --solver svd >"$tmp/svd1.out" 2>&1
+mpirun -n 2 "$CB" lowrank "$tmp/m.h5" --rank 3 --mode svd >"$tmp/svd2.out" 2>&1; rc=$?
+[ $rc -eq 0 ] && same "$tmp/svd1.out" "$tmp/svd2.out" && ok "mode svd: pdgesvd of W on 2 ranks = LAPACK" \
+    || bad "mode svd on 2 ranks (exit $rc): $(diff <(table "$tmp/svd1.out") <(table "$tmp/svd2.out") | head -6)"
+
 mpirun -n 2 "$CB" lowrank "$tmp/m.h5" --rank 3 --dense-last --out "$tmp/lr.h5" >"$tmp/out.log" 2>&1; rc=$?
 ranks=$(/usr/bin/python3 -c "
 import h5py, numpy as np
@@ -65,7 +70,8 @@ usage "unknown option" "$tmp/m.h5" --ranks 2
 "$CB" lowrank "$tmp/missing.h5" --rank 2 >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "missing.h5" "$tmp/err" && ok "missing model file: exit 1 naming the file" \
     || bad "missing model file: exit $rc, $(cat "$tmp/err")"
-"$CB" lowrank --help | grep -q "usage: cbound lowrank" && ok "--help" || bad "--help"
+"$CB" lowrank --help >"$tmp/help" 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "usage: cbound lowrank" "$tmp/help" && ok "--help" || bad "--help (exit $rc): $(head -2 "$tmp/help")"
 
 echo "lowrank_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

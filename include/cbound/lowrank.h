@@ -37,6 +37,11 @@ typedef enum {
  * r >= min(m, n) gives W. */
 CbStatus cb_lowrank_svd(const double *W, size_t m, size_t n, size_t r, double *What, double *sv);
 
+/* The same over every rank of `comm` with ScaLAPACK's pdgesvd (for wide layers): W is
+ * read on rank 0 only; What and sv are returned on every rank. Collective. */
+CbStatus cb_lowrank_svd_dist(const double *W, size_t m, size_t n, size_t r, MPI_Comm comm, double *What,
+                             double *sv);
+
 /* Data-driven: What (m, n) = U_r U_rᵀ W minimizing ‖(W − Ŵ)Xᵀ‖_F, X (ns, n).
  * sv (min(m, ns)), may be NULL, receives the singular values of W Xᵀ.
  * `comm` is used only by the ScaLAPACK solvers: every rank of comm calls with the same
