@@ -286,10 +286,13 @@ typedef struct {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int item, has_item, quit;
-    unsigned char *out;
-    size_t out_len;
-    int out_tag, has_out;
+    int in[DEPTH], n_in;   /* items handed to the thread, not started yet */
+    struct {
+        unsigned char *buf;
+        size_t len;
+        int tag;
+    } out[DEPTH];          /* results not yet collected by the manager    */
+    int n_out, quit;
     Worker w;
 } Local;
 
@@ -307,27 +310,26 @@ static void *local_main(void *arg)
         pthread_mutex_lock(&L->mu);
         /* The manager usually answers within microseconds: look a few hundred
          * times before sleeping on the condition variable. */
-        for (int spin = 0; spin < 500 && !L->has_item && !L->quit; ++spin) {
+        for (int spin = 0; spin < 500 && !L->n_in && !L->quit; ++spin) {
             pthread_mutex_unlock(&L->mu);
             sched_yield();
             pthread_mutex_lock(&L->mu);
         }
-        while (!L->has_item && !L->quit) pthread_cond_wait(&L->cv, &L->mu);
+        while (!L->n_in && !L->quit) pthread_cond_wait(&L->cv, &L->mu);
         if (L->quit) {
             pthread_mutex_unlock(&L->mu);
             break;
         }
-        int item = L->item;
-        L->has_item = 0;
+        int item = L->in[0];
+        memmove(L->in, L->in + 1, (size_t)--L->n_in * sizeof *L->in);
         pthread_mutex_unlock(&L->mu);
         size_t len;
         int tag;
         unsigned char *out = worker_do(&L->w, item, &len, &tag);
         pthread_mutex_lock(&L->mu);
-        L->out = out;
-        L->out_len = len;
-        L->out_tag = tag;
-        L->has_out = 1;
+        L->out[L->n_out].buf = out;
+        L->out[L->n_out].len = len;
+        L->out[L->n_out++].tag = tag;
         pthread_mutex_unlock(&L->mu);
     }
     worker_free(&L->w);
@@ -415,7 +417,6 @@ typedef struct {
     int done_this_run, failed_this_run;
     double t0, last_progress, last_flush;
     Local *local;
-    int local_busy;
 } Manager;
 
 #define NO_ITEM (-2147483647 - 1)
@@ -673,26 +674,31 @@ static int manager_loop(Manager *m)
             abandoned = m->n_running;
             break;
         }
-        /* Local worker's result. */
+        /* Local worker's results (at most DEPTH). */
         if (m->local) {
-            unsigned char *out = NULL;
-            size_t len = 0;
-            int tag = 0;
+            int n = 0;
+            unsigned char *bufs[DEPTH];
+            size_t lens[DEPTH];
+            int tags[DEPTH];
             pthread_mutex_lock(&m->local->mu);
-            if (m->local->has_out) {
-                out = m->local->out;
-                len = m->local->out_len;
-                tag = m->local->out_tag;
-                m->local->has_out = 0;
+            for (; n < m->local->n_out; ++n) {
+                bufs[n] = m->local->out[n].buf;
+                lens[n] = m->local->out[n].len;
+                tags[n] = m->local->out[n].tag;
+            }
+            m->local->n_out = 0;
+            if (stopping && m->local->n_in) { /* queued, not started: drop */
+                m->n_held[0] -= m->local->n_in;
+                m->n_running -= m->local->n_in;
+                m->local->n_in = 0;
             }
             pthread_mutex_unlock(&m->local->mu);
-            if (out) {
-                st = handle(m, 0, tag, out, len);
-                free(out);
-                m->local_busy = 0;
+            for (int j = 0; j < n; ++j) {
+                if (st == CB_OK) st = handle(m, 0, tags[j], bufs[j], lens[j]);
+                free(bufs[j]);
                 idle = 0;
-                if (st != CB_OK) break;
             }
+            if (st != CB_OK) break;
         }
         /* Messages from remote workers. */
         int flag = 0;
@@ -742,20 +748,18 @@ static int manager_loop(Manager *m)
             }
         }
         if (st != CB_OK) break;
-        if (m->local && !m->local_busy && !stopping) {
+        while (m->local && !stopping && m->n_held[0] < DEPTH) {
+            if (m->n_held[0] > 0 && !(m->stage_head == m->n_stage_queue && m->n_ready - m->ready_head > m->workers))
+                break;
             int item = next_item(m);
-            if (item != NO_ITEM) {
-                pthread_mutex_lock(&m->local->mu);
-                m->local->item = item;
-                m->local->has_item = 1;
-                pthread_cond_signal(&m->local->cv);
-                pthread_mutex_unlock(&m->local->mu);
-                m->local_busy = 1;
-                m->held[0][0] = item;
-                m->held_at[0][0] = mono_now();
-                m->n_held[0] = 1;
-                ++m->n_running;
-            }
+            if (item == NO_ITEM) break;
+            pthread_mutex_lock(&m->local->mu);
+            m->local->in[m->local->n_in++] = item;
+            pthread_cond_signal(&m->local->cv);
+            pthread_mutex_unlock(&m->local->mu);
+            m->held[0][m->n_held[0]] = item;
+            m->held_at[0][m->n_held[0]++] = mono_now();
+            ++m->n_running;
         }
         /* Finished? */
         int remote_left = 0;

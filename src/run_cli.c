@@ -182,6 +182,9 @@ int cb_cli_run(int argc, char **argv)
         cb_cli_print0(RUN_USAGE);
         return 0;
     }
+    /* Flag-only handlers from the start: a signal during validation stops the run
+     * before any task starts instead of killing the process. */
+    cb_farm_install_signals();
     CbFarmOpts fo;
     cb_farm_opts_default(&fo);
     int dry = 0, resume = 0, force = 0;
@@ -241,7 +244,6 @@ int cb_cli_run(int argc, char **argv)
 
     int size;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    cb_farm_install_signals();
     char hosts[4096];
     cb_farm_hosts(MPI_COMM_WORLD, hosts, sizeof hosts);
     CbResults res;

@@ -30,6 +30,8 @@ ok() { echo "PASS $*"; pass=$((pass + 1)); }
 no() { echo "FAIL $*"; fail=$((fail + 1)); }
 check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 run_n() { local n=$1; shift; mpirun -n "$n" --oversubscribe "$CB" run --quiet "$@"; }
+# started FILE SECONDS: wait until FILE exists (the run got going), then SECONDS more
+started() { for _ in $(seq 1 100); do [ -e "$1" ] && break; sleep 0.1; done; sleep "$2"; }
 
 # sweep NAME COUNT SPIN_MS [extra grid lines]: 4 stages (2 widths x 2 seeds), COUNT noop tasks each
 sweep() {
@@ -126,7 +128,7 @@ echo "# signals (at ${SECONDS}s)"
 sweep sig 5 300
 "$CB" run --quiet sig.yaml >sig1.log 2>&1 &
 pid=$!
-sleep 1.2
+started sig.h5.journal 1
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 check "SIGTERM (-n 1): exit 3 (got $rc)" test "$rc" = 3
@@ -134,7 +136,8 @@ check "SIGTERM: says how to resume" grep -q "cbound run --resume sig.yaml" sig1.
 check "SIGTERM: partial file written" test -f sig.h5
 mpirun -n 2 --oversubscribe "$CB" run --quiet --resume sig.yaml >sig2.log 2>&1 &
 pid=$!
-sleep 1.5
+sleep 0.3
+started sig/models 0.8
 kill -USR1 "$pid"
 wait "$pid"; rc=$?
 check "SIGUSR1 to mpirun (-n 2): non-zero exit (got $rc)" test "$rc" -ne 0
@@ -146,7 +149,7 @@ check "signals then --resume: identical to an uninterrupted run" $CMP sig.h5 sig
 sweep slow 2 4000
 "$CB" run --quiet --grace 0.5 slow.yaml >slow.log 2>&1 &
 pid=$!
-sleep 1
+started slow.h5.journal 1
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 check "grace period runs out: exit 3, running item abandoned (rc $rc)" test "$rc" = 3
