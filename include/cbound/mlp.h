@@ -76,7 +76,9 @@ void cb_mlp_act_backward(const CbMlp *m, const float *y, float *dy, size_t count
 
 /* Vector (AVX2) kernels for the elementwise parts of training: mode 1 = use them when
  * the CPU has AVX2 (the default), 0 = portable loops only, -1 = query. Returns whether
- * they are in use. Both paths give bit-identical results (checked in test_train). */
+ * they are in use. Both paths give bit-identical results for relu/identity and the
+ * optimizers; tanh and softplus use glibc's libmvec (within a few ulp of libm).
+ * Process-wide setting: change it only while no thread is training. */
 int cb_mlp_simd(int mode);
 
 /* Copy parameters between float and double layouts. */
