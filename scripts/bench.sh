@@ -17,7 +17,7 @@ echo "== cbound benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc --all) cor
 # BENCH_REPEAT (2) times; the best run of each is compared.
 echo
 echo "== training: samples/s, one core (cbound vs PyTorch on the same data)"
-for spec in "784 8192 3" "2500 2048 2"; do
+for spec in "784 8192 3" "2500 2048 3"; do
     set -- $spec
     wid=$1 n=$2 ep=$3
     widths="784,$wid,$wid,$wid,$wid,10"
