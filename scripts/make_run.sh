@@ -23,4 +23,7 @@ fi
 echo
 echo "Load the tables in Python:"
 echo "  import h5py, pandas; f = h5py.File('$out'); tasks = pandas.DataFrame(f['tasks'][:])"
-# (issue 8) the report step is appended here: figures and tables next to $out.
+
+# The analysis step: the papers' figures and tables for the demo, next to the results file.
+echo
+"$cbound" report "$out"
