@@ -446,15 +446,18 @@ static CbStatus walk_mapping(Ctx *c, yaml_node_t *map, const char *prefix)
 
 typedef struct {
     char name[32];
-    int n;
+    int n, cap;
     char (*val)[64];   /* canonical values */
     int *line;
 } Axis;
 
 static void axis_push(Axis *a, const char *text, int line)
 {
-    a->val = cb_realloc(a->val, (size_t)(a->n + 1) * sizeof *a->val);
-    a->line = cb_realloc(a->line, (size_t)(a->n + 1) * sizeof *a->line);
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 8;
+        a->val = cb_realloc(a->val, (size_t)a->cap * sizeof *a->val);
+        a->line = cb_realloc(a->line, (size_t)a->cap * sizeof *a->line);
+    }
     snprintf(a->val[a->n], sizeof a->val[0], "%s", text);
     a->line[a->n] = line;
     ++a->n;

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
             "bad.yaml:8: key 'methods[0].grid.i': expected a range with at least one value");
         BAD("unknown generator", "methods:\n  - name: noop\n    grid: {i: {logspace: [0, 1, 3]}}\n",
             "key 'methods[0].grid.i': expected a generator: linspace or range, found 'logspace'");
-        BAD("too many tasks", "methods:\n  - name: noop\n    grid: {i: {range: [0, 3000000]}, spin_ms: [1, 2]}\n",
+        BAD("too many tasks", "methods:\n  - name: noop\n    grid: {i: {range: [0, 5000]}, spin_ms: {range: [0, 3000]}}\n",
             "bad.yaml:6: key 'methods': the sweep expands to more than 10,000,000 tasks");
         BAD("method entry not a mapping", "methods: [noop]\n",
             "bad.yaml:6: key 'methods[0]': expected a mapping {name: METHOD, grid: {...}}, found 'noop'");
