@@ -1,7 +1,9 @@
 /*
  * test_norms — certified spectral norm against LAPACK's dgesdd on random matrices of
- * several shapes and spectra, entrywise norms against brute force / singular values,
- * and every error path of src/norms.c.
+ * several shapes and spectra, in double and through the float32 stream (float input,
+ * and double input whose entries are floats), the AVX2 kernel against the portable
+ * loops, scale-free iteration at 1e160 and 1e-165, entrywise norms against brute force
+ * / singular values, and every error path of src/norms.c.
  */
 #include "check.h"
 #include "cbound/norms.h"
