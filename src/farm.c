@@ -517,6 +517,15 @@ static void manager_free(Manager *m)
     free(m->gone);
 }
 
+/* May a rank that already holds an item get a second (queued) one? Only when items
+ * are short (then the round trip to the manager matters) and plenty of ready tasks
+ * remain (so the end of the sweep still balances). */
+static int may_queue(const Manager *m)
+{
+    return m->item_s > 0 && m->item_s < 0.5 && m->stage_head == m->n_stage_queue &&
+           m->n_ready - m->ready_head > m->workers;
+}
+
 /* Next item to hand out, or NO_ITEM. */
 static int next_item(Manager *m)
 {
@@ -620,7 +629,7 @@ static void fmt_duration(double s, char *buf, size_t len)
 {
     if (!isfinite(s) || s < 0) snprintf(buf, len, "?");
     else if (s < 120) snprintf(buf, len, "%.0fs", s);
-    else if (s < 7200) snprintf(buf, len, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
+    else if (s < 3600) snprintf(buf, len, "%.0fm%02.0fs", floor(s / 60), floor(fmod(s, 60)));
     else snprintf(buf, len, "%.0fh%02.0fm", floor(s / 3600), fmod(floor(s / 60), 60));
 }
 
@@ -636,7 +645,7 @@ static void progress(Manager *m, double now)
     char eta[32], elapsed[32];
     fmt_duration(rate > 0 ? m->n_pending / rate : NAN, eta, sizeof eta);
     fmt_duration(el, elapsed, sizeof elapsed);
-    printf("cbound: [%s] %d/%d tasks done, %d failed | models %d/%d | %d running | %.3g tasks/s | ETA %s\n", elapsed,
+    printf("cbound: [%s] %d/%d tasks done, %d failed | models %d/%d | %d in flight | %.3g tasks/s | ETA %s\n", elapsed,
            m->r->n_done, s->n_tasks, m->r->n_failed, stages_ready, stages_total, m->n_running, rate, eta);
     fflush(stdout);
 }
@@ -733,9 +742,7 @@ static int manager_loop(Manager *m)
                 continue;
             }
             while (m->n_held[rank] < DEPTH) {
-                if (m->n_held[rank] > 0 &&
-                    !(m->stage_head == m->n_stage_queue && m->n_ready - m->ready_head > m->workers))
-                    break;
+                if (m->n_held[rank] > 0 && !may_queue(m)) break;
                 int item = next_item(m);
                 if (item == NO_ITEM) break;
                 if (MPI_Send(&item, 1, MPI_INT, rank, TAG_WORK, m->comm) != MPI_SUCCESS) {
@@ -749,8 +756,7 @@ static int manager_loop(Manager *m)
         }
         if (st != CB_OK) break;
         while (m->local && !stopping && m->n_held[0] < DEPTH) {
-            if (m->n_held[0] > 0 && !(m->stage_head == m->n_stage_queue && m->n_ready - m->ready_head > m->workers))
-                break;
+            if (m->n_held[0] > 0 && !may_queue(m)) break;
             int item = next_item(m);
             if (item == NO_ITEM) break;
             pthread_mutex_lock(&m->local->mu);
@@ -781,10 +787,10 @@ static int manager_loop(Manager *m)
             m->last_progress = now;
         }
         /* Poll again soon enough that a result waits ~1% of an item's time
-         * (between 5 µs and 1 ms): short items get low latency, long ones a quiet
+         * (between 5 µs and 10 ms): short items get low latency, long ones a quiet
          * manager. */
         double nap = m->item_s > 0 ? 0.01 * m->item_s : 1e-3;
-        backoff(idle, nap < 5e-6 ? 5e-6 : nap > 1e-3 ? 1e-3 : nap);
+        backoff(idle, nap < 5e-6 ? 5e-6 : nap > 1e-2 ? 1e-2 : nap);
     }
     free(buf);
     if (st != CB_OK) {

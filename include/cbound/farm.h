@@ -11,8 +11,12 @@
  * (MPI_THREAD_FUNNELED) and shares HDF5 with the manager under one lock.
  *
  * Messages (tags): worker -> manager  READY (empty) | RESULT (packed CbRecord)
- *                  | STAGE (i32 stage, i32 ok, reason text);
+ *                  | STAGE (i32 stage, i32 ok, reason text) | BYE (after STOP);
  *                  manager -> worker  WORK (i32 item: task >= 0, stage -(s+1)) | STOP.
+ * A worker holds at most two items, results come back in hand-out order; the
+ * second (queued) one is given only while items are short (mean < 0.5 s) and many
+ * tasks are ready, so a worker never waits for the manager's answer. STOP drops
+ * queued items that have not started (the manager learns it from BYE).
  * Signals SIGTERM, SIGINT, SIGUSR1 (every rank installs a flag-only handler):
  * rank 0 stops dispatching, waits up to `grace` seconds for running items,
  * writes the file and returns 3; workers finish their item and wait for STOP.
