@@ -457,7 +457,9 @@ CbStatus cb_bounds_run_opts(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp
     }
     CbMargins mg = {0};
     if (st == CB_OK && o->margins && ctx->train && ctx->train->y) {
-        st = cb_margins_measure(orig, comp, ctx->train, &mg);
+        st = ctx->logits_orig && ctx->logits_comp
+                 ? cb_margins_from_logits(ctx->logits_orig, ctx->logits_comp, orig->widths[orig->depth], ctx->train, &mg)
+                 : cb_margins_measure(orig, comp, ctx->train, &mg);
         if (st == CB_OK) {
             size_t n = mg.n;
             res->task[CB_T_gamma_min] = mg.f[0];

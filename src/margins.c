@@ -1,14 +1,13 @@
 /*
  * margins — margin distributions and the data norms of the bounds (see margins.h).
- * Forward passes in double, BATCH samples at a time, both models on the same batch.
+ * The logits come from one double forward pass per model (cb_mlp_logits_d), or from
+ * the caller (the task driver computes them once and shares them with measure.c).
  */
 #include "cbound/margins.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { BATCH = 512 };
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -27,57 +26,63 @@ static void margins_of(const double *z, size_t n, size_t k, const int32_t *y, do
     }
 }
 
-CbStatus cb_margins_measure(const CbMlp *f, const CbMlp *g, const CbData *train, CbMargins *out)
+static CbStatus check_train(const CbMlp *f, const CbData *train)
 {
-    memset(out, 0, sizeof *out);
     if (!train || train->n == 0 || !train->y || train->n_classes < 2)
         return CB_ERR(CB_EINVAL, "margins: need a labelled classification training set with >= 2 "
                       "classes (got %s)", train ? train->name : "none");
-    size_t k = f->widths[f->depth], d = f->widths[0], n = train->n;
+    size_t k = f->widths[f->depth], d = f->widths[0];
     if (train->d != d || k < train->n_classes)
         return CB_ERR(CB_EINVAL, "margins: model maps %zu -> %zu but data %s has %zu features and "
                       "%zu classes", d, k, train->name, train->d, train->n_classes);
-    double *pf = cb_malloc(f->n_params * sizeof *pf), *pg = NULL;
-    cb_mlp_params_to_double(f, pf);
-    if (g) {
-        pg = cb_malloc(g->n_params * sizeof *pg);
-        cb_mlp_params_to_double(g, pg);
-    }
-    double *zf = cb_malloc(BATCH * k * sizeof *zf), *zg = cb_malloc(BATCH * k * sizeof *zg);
+    return CB_OK;
+}
+
+CbStatus cb_margins_from_logits(const double *zf, const double *zg, size_t k, const CbData *train,
+                                CbMargins *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!train || train->n == 0 || !train->y || train->n_classes < 2 || k < train->n_classes)
+        return CB_ERR(CB_EINVAL, "margins: need a labelled classification training set with >= 2 "
+                      "classes and logits of width >= classes (got %s, width %zu)", train ? train->name : "none", k);
+    size_t n = train->n, d = train->d;
     out->n = n;
     out->f = cb_malloc(n * sizeof *out->f);
-    out->g = g ? cb_malloc(n * sizeof *out->g) : NULL;
+    out->g = zg ? cb_malloc(n * sizeof *out->g) : NULL;
+    margins_of(zf, n, k, train->y, out->f);
+    if (zg) margins_of(zg, n, k, train->y, out->g);
     double xs = 0;
-    for (size_t i0 = 0; i0 < n; i0 += BATCH) {
-        size_t b = n - i0 < BATCH ? n - i0 : BATCH;
-        const float *x = train->x + i0 * d;
-        cb_mlp_forward_d(f, pf, x, b, zf, NULL);
-        margins_of(zf, b, k, train->y + i0, out->f + i0);
-        if (g) {
-            cb_mlp_forward_d(g, pg, x, b, zg, NULL);
-            margins_of(zg, b, k, train->y + i0, out->g + i0);
+    for (size_t i = 0; i < n; ++i) {
+        const float *x = train->x + i * d;
+        double s = 0, e2 = 0, einf = 0;
+        for (size_t j = 0; j < d; ++j) s += (double)x[j] * x[j];
+        xs += s;
+        if (sqrt(s) > out->x_norm_max) out->x_norm_max = sqrt(s);
+        if (!zg) continue;
+        for (size_t j = 0; j < k; ++j) {
+            double e = fabs(zf[i * k + j] - zg[i * k + j]);
+            e2 += e * e;
+            if (e > einf) einf = e;
         }
-        for (size_t i = 0; i < b; ++i) {
-            double s = 0, e2 = 0, einf = 0;
-            for (size_t j = 0; j < d; ++j) s += (double)x[i * d + j] * x[i * d + j];
-            xs += s;
-            if (sqrt(s) > out->x_norm_max) out->x_norm_max = sqrt(s);
-            if (!g) continue;
-            for (size_t j = 0; j < k; ++j) {
-                double e = fabs(zf[i * k + j] - zg[i * k + j]);
-                e2 += e * e;
-                if (e > einf) einf = e;
-            }
-            if (sqrt(e2) > out->out_err_l2) out->out_err_l2 = sqrt(e2);
-            if (einf > out->out_err_linf) out->out_err_linf = einf;
-        }
+        if (sqrt(e2) > out->out_err_l2) out->out_err_l2 = sqrt(e2);
+        if (einf > out->out_err_linf) out->out_err_linf = einf;
     }
     out->x_fro = sqrt(xs);
-    if (!g) out->out_err_l2 = out->out_err_linf = NAN;
+    if (!zg) out->out_err_l2 = out->out_err_linf = NAN;
     qsort(out->f, n, sizeof *out->f, cmp_double);
-    if (g) qsort(out->g, n, sizeof *out->g, cmp_double);
-    free(pf); free(pg); free(zf); free(zg);
+    if (zg) qsort(out->g, n, sizeof *out->g, cmp_double);
     return CB_OK;
+}
+
+CbStatus cb_margins_measure(const CbMlp *f, const CbMlp *g, const CbData *train, CbMargins *out)
+{
+    memset(out, 0, sizeof *out);
+    CB_TRY(check_train(f, train));
+    double *zf = cb_mlp_logits_d(f, train->x, train->n), *zg = g ? cb_mlp_logits_d(g, train->x, train->n) : NULL;
+    CbStatus st = cb_margins_from_logits(zf, zg, f->widths[f->depth], train, out);
+    free(zf);
+    free(zg);
+    return st;
 }
 
 void cb_margins_free(CbMargins *m)

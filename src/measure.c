@@ -147,20 +147,34 @@ static CbStatus check_data(const CbMlp *orig, const CbData *train)
     return CB_OK;
 }
 
+void cb_measure_output_error_logits(const double *zo, const double *zc, size_t n, size_t k, CbResult *res)
+{
+    double emax = 0, esum = 0, num = 0, den = 0;
+    for (size_t s = 0; s < n; ++s) {
+        double e2 = 0, f2 = 0;
+        for (size_t j = 0; j < k; ++j) {
+            double df = zo[s * k + j] - zc[s * k + j];
+            e2 += df * df;
+            f2 += zo[s * k + j] * zo[s * k + j];
+        }
+        double e = sqrt(e2);
+        if (e > emax) emax = e;
+        esum += e;
+        num += e2;
+        den += f2;
+    }
+    res->task[CB_T_out_err_max] = emax;
+    res->task[CB_T_out_err_mean] = n ? esum / (double)n : NAN;
+    res->task[CB_T_out_err_norm] = den > 0 ? num / den : NAN;
+}
+
 CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbData *train, CbResult *res)
 {
     CB_TRY(check_data(orig, train));
-    double *po = cb_malloc(orig->n_params * sizeof *po), *pc = cb_malloc(comp->n_params * sizeof *pc);
-    cb_mlp_params_to_double(orig, po);
-    cb_mlp_params_to_double(comp, pc);
-    LossAcc o, c;
-    double err[3];
-    pass(orig, po, comp, pc, train, &o, &c, err);
-    res->task[CB_T_out_err_max] = err[0];
-    res->task[CB_T_out_err_mean] = err[1];
-    res->task[CB_T_out_err_norm] = err[2];
-    free(po);
-    free(pc);
+    double *zo = cb_mlp_logits_d(orig, train->x, train->n), *zc = cb_mlp_logits_d(comp, train->x, train->n);
+    cb_measure_output_error_logits(zo, zc, train->n, orig->widths[orig->depth], res);
+    free(zo);
+    free(zc);
     return CB_OK;
 }
 

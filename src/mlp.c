@@ -469,3 +469,18 @@ CbStatus cb_mlp_check_finite(const CbMlp *m, const char *what)
     }
     return CB_OK;
 }
+
+double *cb_mlp_logits_d(const CbMlp *m, const float *x, size_t n)
+{
+    enum { BATCH = 512 };
+    size_t k = m->widths[m->depth], d = m->widths[0];
+    double *p = cb_malloc(m->n_params * sizeof *p);
+    double *z = cb_malloc((n ? n : 1) * k * sizeof *z);
+    cb_mlp_params_to_double(m, p);
+    for (size_t i0 = 0; i0 < n; i0 += BATCH) {
+        size_t b = n - i0 < BATCH ? n - i0 : BATCH;
+        cb_mlp_forward_d(m, p, x + i0 * d, b, z + i0 * k, NULL);
+    }
+    free(p);
+    return z;
+}

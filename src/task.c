@@ -127,15 +127,26 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
     /* 5. Measure (norms, Latala brackets, j_r/j_c, margins, sketches: issue 5/6,
      *    according to ctx->measure) and 6. bounds — the measurement modules'
      *    calls go here, filling res->layers, res->task and res->bounds. */
-    if (st == CB_OK) st = cb_measure_output_error(orig, comp, ctx->train, res); /* out_err_* (double) */
+    /*    One double forward pass of each model over the training inputs, shared by
+     *    the output errors and the margins (the original's logits may come cached
+     *    from the worker: they are the same for every task of the stage). */
+    CbTaskCtx mctx = *ctx;
+    double *z_orig = NULL, *z_comp = NULL;
+    if (st == CB_OK) {
+        if (!mctx.logits_orig) mctx.logits_orig = z_orig = cb_mlp_logits_d(orig, ctx->train->x, ctx->train->n);
+        mctx.logits_comp = z_comp = cb_mlp_logits_d(comp, ctx->train->x, ctx->train->n);
+        cb_measure_output_error_logits(mctx.logits_orig, z_comp, ctx->train->n, orig->widths[orig->depth], res);
+    }
     if (st == CB_OK && ctx->measure && ctx->measure->sketch) /* sketch_* columns (issue 6), before bounds */
         for (int l = 0; st == CB_OK && l < comp->depth; ++l)
             st = cb_sketch_measure_layer(ctx->seed, ctx->key, l, comp->W[l], comp->widths[l + 1],
                                          comp->widths[l], &res->layers[l], NULL);
     if (st == CB_OK && (!ctx->measure || ctx->measure->norms || ctx->measure->margins))
-        st = cb_bounds_run(ctx, orig, comp, res); /* norms, Latala, j_r/j_c, margins, bounds (issue 5) */
+        st = cb_bounds_run(&mctx, orig, comp, res); /* norms, Latala, j_r/j_c, margins, bounds (issue 5) */
 
     res->task[CB_T_measure_s] = mono_now() - t1;
+    free(z_orig);
+    free(z_comp);
     cb_mlp_free(comp);
     return st;
 }

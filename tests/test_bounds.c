@@ -228,6 +228,31 @@ int main(int argc, char **argv)
     CHECK(res.task[CB_T_recipe_d] >= 0 && res.task[CB_T_recipe_d] <= 10 && isfinite(res.task[CB_T_recipe_bound_log]),
           "recipe: d = %.4f, needed margin %.4g, bound ln %.4f", res.task[CB_T_recipe_d],
           res.task[CB_T_recipe_needed_margin], res.task[CB_T_recipe_bound_log]);
+    /* The driver's path: logits computed once and shared (ctx.logits_orig/_comp) must
+     * give exactly the rows of the path that runs its own forward passes. */
+    {
+        CbResult res2;
+        cb_result_init(&res2, 3);
+        res2.task[CB_T_mbp_d] = dused;
+        for (int l = 0; l < 3; ++l) res2.layers[l].v[CB_L_param] = psi[l];
+        res2.layers[1].v[CB_L_rho] = 0.05;
+        CbTaskCtx c2 = ctx;
+        double *zf = cb_mlp_logits_d(f, tr.x, tr.n), *zg = cb_mlp_logits_d(g, tr.x, tr.n);
+        c2.logits_orig = zf;
+        c2.logits_comp = zg;
+        CHECK(cb_bounds_run(&c2, f, g, &res2) == CB_OK, "cb_bounds_run with shared logits: %s", cb_err_msg());
+        int same = res2.n_bounds == res.n_bounds && res2.n_series == res.n_series;
+        for (int i = 0; same && i < CB_T_COUNT; ++i)
+            same = (isnan(res.task[i]) && isnan(res2.task[i])) || res.task[i] == res2.task[i];
+        for (int i = 0; same && i < res.n_bounds; ++i)
+            same = !strcmp(res.bounds[i].name, res2.bounds[i].name) &&
+                   (res.bounds[i].log_value == res2.bounds[i].log_value ||
+                    (isnan(res.bounds[i].log_value) && isnan(res2.bounds[i].log_value)));
+        CHECK(same, "shared logits give identical task columns and bounds (%d bounds)", res2.n_bounds);
+        free(zf);
+        free(zg);
+        cb_result_free(&res2);
+    }
     int n_quant = 0;
     for (int i = 0; i < res.n_series; ++i) n_quant += !strcmp(res.series[i].name, "margin_quantile_orig");
     CHECK(n_quant == 101 && res.series[0].y == res.task[CB_T_gamma_min], "101 margin quantiles stored");

@@ -34,6 +34,9 @@ typedef struct {
 /* f required; g may be NULL (then only f's margins). Classification data only
  * (CB_EINVAL for regression or an empty set). */
 CbStatus cb_margins_measure(const CbMlp *f, const CbMlp *g, const CbData *train, CbMargins *out);
+/* The same from precomputed logits zf, zg (n, k) of the training set (zg may be NULL). */
+CbStatus cb_margins_from_logits(const double *zf, const double *zg, size_t k, const CbData *train,
+                                CbMargins *out);
 void cb_margins_free(CbMargins *m);
 
 /* q in [0, 1] of ascending values s (n >= 1). */

@@ -40,6 +40,10 @@ CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *tra
  * float evaluation and counts. */
 CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbData *train, CbResult *res);
 
+/* The same from logits zo, zc (n, k) of the original and compressed model on the
+ * training inputs (the driver computes them once per task and shares them). */
+void cb_measure_output_error_logits(const double *zo, const double *zc, size_t n, size_t k, CbResult *res);
+
 /* Both, for the driver: original = ctx->model->mlp. */
 CbStatus cb_measure_all(const CbTaskCtx *ctx, const CbMlp *comp, CbResult *res);
 

@@ -81,6 +81,11 @@ void cb_mlp_act_backward(const CbMlp *m, const float *y, float *dy, size_t count
  * Process-wide setting: change it only while no thread is training. */
 int cb_mlp_simd(int mode);
 
+/* Logits of all n samples in double: returns a malloc'd (n, widths[depth]) array,
+ * computed batch by batch (bounded workspace) with m's own parameters promoted to
+ * double. The measurements share these instead of repeating forward passes. */
+double *cb_mlp_logits_d(const CbMlp *m, const float *x, size_t n);
+
 /* Copy parameters between float and double layouts. */
 void cb_mlp_params_to_double(const CbMlp *m, double *p);
 void cb_mlp_params_from_double(CbMlp *m, const double *p);

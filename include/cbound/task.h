@@ -61,6 +61,12 @@ typedef struct {
     const CbData *test;
     const CbModel *model;       /* trained model; NULL for standalone methods  */
     const CbTrainConfig *train_config; /* for methods that retrain (IMP)       */
+    /* Logits (train->n, outputs) in double of the original model on the training
+     * inputs: identical for every task of a stage, so a worker may compute them once
+     * per stage and pass them here; NULL = the driver computes them. The driver also
+     * sets logits_comp (the compressed model's) for the measurement modules. */
+    const double *logits_orig;
+    const double *logits_comp;
     const CbMeasureOpts *measure;
     int quiet;
 } CbTaskCtx;
