@@ -10,7 +10,8 @@
  * measure_default), so the schema printed by `cbound run --schema` cannot drift.
  *
  * Grid values: a scalar, a list of scalars, or one of the generators
- *   {linspace: [a, b, n]}   n evenly spaced numbers from a to b inclusive
+ *   {linspace: [a, b, n]}   n evenly spaced numbers from a to b inclusive (rounded
+ *                           to 12 significant digits)
  *   {range: [a, b]} / {range: [a, b, step]}   integers a, a+step, ... < b
  * Values are canonicalized (numbers in their shortest round-trip form) before
  * they enter a key, so 0.50 and 0.5 are the same task.
@@ -505,6 +506,11 @@ static CbStatus grid_generator(Ctx *c, const yaml_node_t *map, const char *key, 
         int n = (int)x[2];
         for (int i = 0; i < n; ++i) {
             double v = n == 1 ? x[0] : i == n - 1 ? x[1] : x[0] + (x[1] - x[0]) * i / (n - 1);
+            /* Generated values are rounded to 12 significant digits, so the key and
+             * the value a method sees read 1.9, not 1.9000000000000001 (the rounding
+             * error of 0.1 + 2 * 0.9). */
+            snprintf(txt, sizeof txt, "%.12g", v);
+            v = strtod(txt, NULL);
             num_text(v, txt, sizeof txt);
             axis_push(a, txt, line);
         }
