@@ -139,7 +139,10 @@ int main(int argc, char **argv)
                       !strcmp(s.tasks[79].params_text, "i=10;spin_ms=9"),
                   "grid order and values: %s | %s | %s", s.tasks[1].params_text, s.tasks[3].params_text,
                   s.tasks[79].params_text);
-            CHECK_CLOSE(cb_params_num(&s.tasks[4].params, "i", 0), 0.1 + 9.9 / 19, 1e-15, "linspace second value");
+            CHECK(cb_params_num(&s.tasks[4].params, "i", 0) == 0.621052631579 &&
+                      !strcmp(cb_params_text(&s.tasks[4].params, "i", ""), "0.621052631579"),
+                  "linspace second value 0.1 + 9.9/19 rounded to 12 significant digits: %s",
+                  cb_params_text(&s.tasks[4].params, "i", ""));
             cb_sweep_free(&s);
         }
         st = cb_sweep_parse("h.yaml", "model: {hidden_layers: 4, widths: [3]}\nmethods: [{name: noop}]\n", &s);
