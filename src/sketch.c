@@ -217,21 +217,25 @@ void cb_sketch_apply_ref(const CbSketchMat *A, const CbSketchMat *B, const doubl
 
 /* =============================== decoders ================================== */
 
-static const char *const solver_names[] = {"lp", "ssmp", "ssmp+lp"};
+static const char *const solver_names[] = {"lp", "ssmp", "ssmp+lp", "joint", "joint-lp"};
+#define N_SOLVERS (int)(sizeof solver_names / sizeof *solver_names)
 
 const char *cb_sketch_solver_name(CbSketchSolver s) { return solver_names[s]; }
 
 CbStatus cb_sketch_solver_parse(const char *s, CbSketchSolver *out)
 {
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < N_SOLVERS; ++i)
         if (!strcmp(s, solver_names[i])) {
             *out = (CbSketchSolver)i;
             return CB_OK;
         }
-    CbStatus st = CB_ERR(CB_EINVAL, "sketch solver: expected 'lp', 'ssmp' or 'ssmp+lp', found '%s'",
+    CbStatus st = CB_ERR(CB_EINVAL, "sketch solver: expected 'lp', 'ssmp', 'ssmp+lp', 'joint' or "
+                         "'joint-lp', found '%s'",
                          s);
-    cb_err_hint("lp = GLPK exact reference (slow), ssmp = sequential sparse matching pursuit, "
-                "ssmp+lp = ssmp with the LP for the vectors ssmp does not converge on");
+    cb_err_hint("separable (column by column, then row by row): lp = GLPK exact reference (slow), "
+                "ssmp = sequential sparse matching pursuit, ssmp+lp = ssmp with the LP where ssmp "
+                "does not converge; joint (over vec(X), eq. (1) itself): joint = SSMP on A (x) B, "
+                "joint-lp = GLPK on A (x) B (small layers only)");
     return st;
 }
 
@@ -246,6 +250,8 @@ struct CbSketchDecoder {
     uint32_t *stamp;     /* (p) dedupe of columns to refresh                       */
     uint32_t epoch;
     double *buf;         /* (delta) median scratch                                 */
+    double deadline;     /* LP: monotonic time to give up at (0 = none)            */
+    int timed_out;       /* LP: the last solve hit the deadline                    */
 };
 
 CbStatus cb_sketch_decoder_alloc(const CbSketchMat *A, CbSketchSolver solver,
@@ -255,6 +261,11 @@ CbStatus cb_sketch_decoder_alloc(const CbSketchMat *A, CbSketchSolver solver,
     d->A = A;
     d->solver = solver;
     size_t m = A->m, p = A->p, dl = A->delta;
+    if (solver == CB_SKETCH_JOINT || solver == CB_SKETCH_JOINT_LP) {
+        free(d);
+        return CB_ERR(CB_EINVAL, "sketch decoder: solver '%s' is a matrix solver (A (x) B), not a "
+                      "vector decoder", cb_sketch_solver_name(solver));
+    }
     if (solver != CB_SKETCH_SSMP) {
         if (2 * p * dl > (size_t)INT32_MAX - 1 || 2 * p > (size_t)INT32_MAX) {
             free(d);
@@ -285,7 +296,7 @@ CbStatus cb_sketch_decoder_alloc(const CbSketchMat *A, CbSketchSolver solver,
         free(ar);
         d->lp = lp;
     }
-    if (solver != CB_SKETCH_LP) {
+    if (solver == CB_SKETCH_SSMP || solver == CB_SKETCH_HYBRID) {
         d->r = cb_malloc(m * sizeof *d->r);
         d->gain = cb_malloc(p * sizeof *d->gain);
         d->step = cb_malloc(p * sizeof *d->step);
@@ -320,20 +331,58 @@ static void decode_lp(CbSketchDecoder *d, const double *y, double *x, int *conve
     glp_init_smcp(&parm);
     parm.msg_lev = GLP_MSG_OFF;
     parm.meth = GLP_DUALP;
+    d->timed_out = 0;
+    if (d->deadline > 0) { /* GLPK's own time limit (ms), what is left of the caller's cap */
+        double left = d->deadline - now_s();
+        if (left <= 0) {
+            d->timed_out = 1, *converged = 0;
+            memset(x, 0, A->p * sizeof *x);
+            return;
+        }
+        parm.tm_lim = left > 2e6 ? 2000000000 : (int)(1000 * left) + 1;
+    }
     int ret = glp_simplex(d->lp, &parm);
-    if (ret != 0) { /* a bad warm basis (singular or ill-conditioned): restart from scratch */
+    if (ret != 0 && ret != GLP_ETMLIM) { /* a bad warm basis (singular, ill-conditioned): restart */
         glp_std_basis(d->lp);
         ret = glp_simplex(d->lp, &parm);
     }
+    d->timed_out = ret == GLP_ETMLIM;
     *converged = ret == 0 && glp_get_status(d->lp) == GLP_OPT;
     for (size_t j = 0; j < A->p; ++j)
         x[j] = glp_get_col_prim(d->lp, (int)j + 1) - glp_get_col_prim(d->lp, (int)(A->p + j) + 1);
 }
 
-/* Median of n values in buf (sorted in place; n small). Even n: mean of the middle two,
- * which is one minimiser of Σ|buf_i − t|. */
+/* k-th smallest of buf[0..n) (reordered in place; afterwards buf[0..k) <= buf[k]):
+ * quickselect with a three-way partition around the middle element. */
+static double select_kth(double *buf, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    for (;;) {
+        double pv = buf[lo + (hi - lo) / 2], t;
+        size_t lt = lo, i = lo, gt = hi + 1; /* [lo,lt) < pv, [lt,i) = pv, [gt,hi] > pv */
+        while (i < gt) {
+            if (buf[i] < pv) t = buf[lt], buf[lt++] = buf[i], buf[i++] = t;
+            else if (buf[i] > pv) t = buf[--gt], buf[gt] = buf[i], buf[i] = t;
+            else ++i;
+        }
+        if (k < lt) hi = lt - 1;
+        else if (k >= gt) lo = gt;
+        else return pv;
+    }
+}
+
+/* Median of n values in buf (reordered in place). Even n: mean of the middle two, which
+ * is one minimiser of Σ|buf_i − t|. The value does not depend on the method: insertion
+ * sort for small n (the separable δ), quickselect for the joint δ_A·δ_B. */
 static double median(double *buf, size_t n)
 {
+    if (n > 16) {
+        double hi = select_kth(buf, n, n / 2);
+        if (n % 2) return hi;
+        double lo = buf[0]; /* after selecting n/2, buf[0 .. n/2) holds the smaller half */
+        for (size_t i = 1; i < n / 2; ++i) lo = buf[i] > lo ? buf[i] : lo;
+        return 0.5 * (lo + hi);
+    }
     for (size_t a = 1; a < n; ++a)
         for (size_t b = a; b > 0 && buf[b - 1] > buf[b]; --b) {
             double t = buf[b];
@@ -355,18 +404,30 @@ static void ssmp_refresh(CbSketchDecoder *d, size_t j)
     d->gain[j] = before - after;
 }
 
-static void tree_update(CbSketchDecoder *d, size_t j)
+/* Max-tournament tree over gain[]: tree[1] is the index of the largest gain, ties to the
+ * lower index. Leaf j sits at tree[leaves + j]; padding leaves point at index 0. */
+static void tree_update(uint32_t *tree, size_t leaves, const double *gain, size_t j)
 {
-    size_t n = d->leaves + j;
-    d->tree[n] = (uint32_t)j;
+    size_t n = leaves + j;
+    tree[n] = (uint32_t)j;
     for (n /= 2; n >= 1; n /= 2) {
-        uint32_t a = d->tree[2 * n], b = d->tree[2 * n + 1];
-        d->tree[n] = d->gain[a] >= d->gain[b] ? a : b;
+        uint32_t a = tree[2 * n], b = tree[2 * n + 1];
+        tree[n] = gain[a] >= gain[b] ? a : b;
     }
 }
 
-static void decode_ssmp(CbSketchDecoder *d, const double *y, double resid_tol, double *x,
-                        int *converged)
+static void tree_build(uint32_t *tree, size_t leaves, const double *gain, size_t p)
+{
+    for (size_t j = 0; j < leaves; ++j) tree[leaves + j] = j < p ? (uint32_t)j : 0;
+    for (size_t n = leaves - 1; n >= 1; --n) {
+        uint32_t a = tree[2 * n], b = tree[2 * n + 1];
+        tree[n] = gain[a] >= gain[b] ? a : b;
+    }
+}
+
+/* SSMP with explicit caps on the number of updates and the 1%-progress window. */
+static void decode_ssmp_capped(CbSketchDecoder *d, const double *y, double resid_tol, double *x,
+                               int *converged, size_t max_updates, size_t window)
 {
     const CbSketchMat *A = d->A;
     size_t m = A->m, p = A->p;
@@ -375,21 +436,15 @@ static void decode_ssmp(CbSketchDecoder *d, const double *y, double resid_tol, d
     memset(x, 0, p * sizeof *x);
     *converged = 1;
     if (y1 == 0) return;
-    /* Padding leaves point at column 0 with gain compared by value: give them index 0,
-     * which is harmless because a real column 0 has the same gain. */
-    for (size_t j = 0; j < p; ++j) ssmp_refresh(d, j), d->tree[d->leaves + j] = (uint32_t)j;
-    for (size_t j = p; j < d->leaves; ++j) d->tree[d->leaves + j] = 0;
-    for (size_t n = d->leaves - 1; n >= 1; --n) {
-        uint32_t a = d->tree[2 * n], b = d->tree[2 * n + 1];
-        d->tree[n] = d->gain[a] >= d->gain[b] ? a : b;
-    }
+    /* Padding leaves point at column 0, which is harmless: they carry column 0's gain. */
+    for (size_t j = 0; j < p; ++j) ssmp_refresh(d, j);
+    tree_build(d->tree, d->leaves, d->gain, p);
     double r1 = y1, stop = resid_tol * y1;
     /* A successful decode needs about as many updates as x has nonzeros (< m); greedy
      * ℓ1 descent that has not converged after 3·m + 64 updates, or that lowered ‖r‖₁ by
      * less than 1% over the last m/4 + 16 updates, is zig-zagging in a valley it cannot
      * leave: stop and report non-convergence. (Caps of 8·m and m showed the same success
      * counts on 40 draws at p = 200 and 784, near the SSMP threshold.) */
-    size_t max_updates = 3 * m + 64, window = m / 4 + 16;
     double r1_mark = r1;
     for (size_t it = 0; it < max_updates && r1 > stop; ++it) {
         if (it % window == window - 1) {
@@ -410,12 +465,19 @@ static void decode_ssmp(CbSketchDecoder *d, const double *y, double resid_tol, d
                 if (d->stamp[c] == d->epoch) continue;
                 d->stamp[c] = d->epoch;
                 ssmp_refresh(d, c);
-                tree_update(d, c);
+                tree_update(d->tree, d->leaves, d->gain, c);
             }
     }
     r1 = 0; /* exact residual: the running value drifts by rounding */
     for (size_t i = 0; i < m; ++i) r1 += fabs(d->r[i]);
     *converged = r1 <= stop;
+}
+
+static void decode_ssmp(CbSketchDecoder *d, const double *y, double resid_tol, double *x,
+                        int *converged)
+{
+    size_t m = d->A->m;
+    decode_ssmp_capped(d, y, resid_tol, x, converged, 3 * m + 64, m / 4 + 16);
 }
 
 CbStatus cb_sketch_decode(CbSketchDecoder *d, const double *y, double resid_tol, double *x,
@@ -425,6 +487,226 @@ CbStatus cb_sketch_decode(CbSketchDecoder *d, const double *y, double resid_tol,
     if (d->solver == CB_SKETCH_LP || (d->solver == CB_SKETCH_HYBRID && !*converged))
         decode_lp(d, y, x, converged);
     return CB_OK;
+}
+
+/* ===================== joint decoding over vec(X) ========================== */
+/*
+ * Eq. (1) itself, not its separable relaxation: with row-major vec, Y = A X Bᵀ reads
+ *     vec(Y) = (A ⊗ B) vec(X),   Y_ab = Σ_ij A_ai X_ij B_bj,
+ * so unknown x_(i,j) (index i·p₂ + j) touches the δ_A·δ_B cells N_A(i) × N_B(j) of Y, and
+ * cell (a, b) sums the unknowns A⁻¹(a) × B⁻¹(b) (the row lists of A and B). A ⊗ B is
+ * itself column-regular with δ_A·δ_B ones per column (rows m₁·m₂, columns p₁·p₂).
+ * cb_sketch_mat_kron forms it for the joint LP and for tests; the joint SSMP below never
+ * does: it walks N_A × N_B and A⁻¹ × B⁻¹ from A's and B's own lists.
+ */
+
+CbStatus cb_sketch_mat_kron(const CbSketchMat *A, const CbSketchMat *B, CbSketchMat *K)
+{
+    memset(K, 0, sizeof *K);
+    size_t m = A->m * B->m, p = A->p * B->p, dl = A->delta * B->delta;
+    if (m > UINT32_MAX || p > UINT32_MAX || p * dl / dl != p || p * dl > ((size_t)1 << 31)) {
+        CbStatus st = CB_ERR(CB_EINVAL, "sketch: A (x) B would be %zu x %zu with %zu ones per "
+                             "column (limit 2^31 ones)", m, p, dl);
+        cb_err_hint("the explicit Kronecker product (joint-lp) is for small layers; use the "
+                    "joint solver, which never forms it");
+        return st;
+    }
+    K->m = m, K->p = p, K->delta = dl;
+    K->nbr = cb_malloc(p * dl * sizeof *K->nbr);
+    size_t m2 = B->m, p2 = B->p, da = A->delta, db = B->delta;
+    for (size_t i = 0; i < A->p; ++i)
+        for (size_t j = 0; j < p2; ++j) {
+            uint32_t *c = K->nbr + (i * p2 + j) * dl; /* a-major: ascending a·m₂ + b */
+            for (size_t s = 0; s < da; ++s)
+                for (size_t t = 0; t < db; ++t)
+                    c[s * db + t] = A->nbr[i * da + s] * (uint32_t)m2 + B->nbr[j * db + t];
+        }
+    K->row_ptr = cb_malloc((m + 1) * sizeof *K->row_ptr);
+    K->row_col = cb_malloc(p * dl * sizeof *K->row_col);
+    size_t e = 0; /* row (a, b): columns i·p₂ + j over A⁻¹(a) × B⁻¹(b), ascending */
+    for (size_t a = 0; a < A->m; ++a)
+        for (size_t b = 0; b < m2; ++b) {
+            K->row_ptr[a * m2 + b] = e;
+            for (size_t u = A->row_ptr[a]; u < A->row_ptr[a + 1]; ++u)
+                for (size_t v = B->row_ptr[b]; v < B->row_ptr[b + 1]; ++v)
+                    K->row_col[e++] = A->row_col[u] * (uint32_t)p2 + B->row_col[v];
+        }
+    K->row_ptr[m] = e;
+    return CB_OK;
+}
+
+#define JOINT_MAX_UPDATES(M) ((M) + 64)
+#define JOINT_WINDOW(M) ((M) / 16 + 16)
+
+struct CbSketchJoint {
+    const CbSketchMat *A, *B;
+    size_t n;            /* p₁·p₂ unknowns, x index i·p₂ + j                         */
+    double *r;           /* (m₁, m₂) residual vec(Y) − (A ⊗ B) x, row-major            */
+    double *gain, *step; /* (n) best decrease of ‖r‖₁ and its median update           */
+    uint32_t *tree;      /* (2 * leaves) max-tournament tree over gain                */
+    size_t leaves;
+    uint32_t *mark_a, *mark_b, epoch; /* (p₁), (p₂): dedupe of the rows / columns to refresh */
+    uint32_t *list_a, *list_b;        /* (p₁), (p₂): those rows / columns                    */
+    double *buf;         /* (δ_A·δ_B) median scratch                                   */
+};
+
+CbStatus cb_sketch_joint_alloc(const CbSketchMat *A, const CbSketchMat *B, CbSketchJoint **out)
+{
+    *out = NULL;
+    size_t n = A->p * B->p;
+    if (n / B->p != A->p || n > ((size_t)1 << 31) || A->m * B->m > UINT32_MAX) {
+        CbStatus st = CB_ERR(CB_EINVAL, "sketch joint: %zu x %zu unknowns (limit 2^31) or a "
+                             "%zu x %zu sketch is too large", A->p, B->p, A->m, B->m);
+        cb_err_hint("the joint decoder keeps a gain per entry of X; sketch a smaller layer");
+        return st;
+    }
+    CbSketchJoint *J = cb_calloc(1, sizeof *J);
+    J->A = A, J->B = B, J->n = n;
+    J->r = cb_malloc(A->m * B->m * sizeof *J->r);
+    J->gain = cb_malloc(n * sizeof *J->gain);
+    J->step = cb_malloc(n * sizeof *J->step);
+    J->leaves = 1;
+    while (J->leaves < n) J->leaves *= 2;
+    J->tree = cb_malloc(2 * J->leaves * sizeof *J->tree);
+    J->mark_a = cb_calloc(A->p, sizeof *J->mark_a);
+    J->mark_b = cb_calloc(B->p, sizeof *J->mark_b);
+    J->list_a = cb_malloc(A->p * sizeof *J->list_a);
+    J->list_b = cb_malloc(B->p * sizeof *J->list_b);
+    J->buf = cb_malloc(A->delta * B->delta * sizeof *J->buf);
+    *out = J;
+    return CB_OK;
+}
+
+void cb_sketch_joint_free(CbSketchJoint *J)
+{
+    if (!J) return;
+    free(J->r);
+    free(J->gain);
+    free(J->step);
+    free(J->tree);
+    free(J->mark_a);
+    free(J->mark_b);
+    free(J->list_a);
+    free(J->list_b);
+    free(J->buf);
+    free(J);
+}
+
+/* Median update and gain of unknown (i, j) over its cells N_A(i) × N_B(j), visited
+ * a-major like the columns of cb_sketch_mat_kron (same sums, bit for bit). When more
+ * than half of the cells are 0 the median is 0 and so is the gain: skip the selection. */
+static void joint_refresh(CbSketchJoint *J, size_t i, size_t j)
+{
+    const CbSketchMat *A = J->A, *B = J->B;
+    size_t da = A->delta, db = B->delta, m2 = B->m, D = da * db, k = 0, nz = 0;
+    const uint32_t *na = A->nbr + i * da, *nb = B->nbr + j * db;
+    double before = 0, after = 0;
+    for (size_t s = 0; s < da; ++s) {
+        const double *rr = J->r + (size_t)na[s] * m2;
+        for (size_t t = 0; t < db; ++t) {
+            double v = rr[nb[t]];
+            J->buf[k++] = v;
+            before += fabs(v);
+            nz += v != 0;
+        }
+    }
+    size_t x = i * B->p + j;
+    if (2 * nz < D) { /* zeros > D/2: median 0, gain 0 */
+        J->step[x] = 0, J->gain[x] = 0;
+        return;
+    }
+    double md = median(J->buf, D);
+    for (size_t s = 0; s < da; ++s) {
+        const double *rr = J->r + (size_t)na[s] * m2;
+        for (size_t t = 0; t < db; ++t) after += fabs(rr[nb[t]] - md);
+    }
+    J->step[x] = md;
+    J->gain[x] = before - after;
+}
+
+CbStatus cb_sketch_joint_decode(CbSketchJoint *J, const double *Y, double resid_tol,
+                                double *Xhat, int *converged)
+{
+    const CbSketchMat *A = J->A, *B = J->B;
+    size_t M = A->m * B->m, p1 = A->p, p2 = B->p, da = A->delta, db = B->delta;
+    double y1 = 0;
+    for (size_t c = 0; c < M; ++c) J->r[c] = Y[c], y1 += fabs(Y[c]);
+    memset(Xhat, 0, J->n * sizeof *Xhat);
+    *converged = 1;
+    if (y1 == 0) return CB_OK;
+    for (size_t i = 0; i < p1; ++i)
+        for (size_t j = 0; j < p2; ++j) joint_refresh(J, i, j);
+    tree_build(J->tree, J->leaves, J->gain, J->n);
+    double r1 = y1, stop = resid_tol * y1;
+    /* Stopping rules as in decode_ssmp, scaled to the work here: a successful decode
+     * takes ~1.5·nnz(X) updates (measured: 12,178 for nnz 8,140 at 400², m = 400), and
+     * an update costs ~δ⁴p₁p₂/(m₁m₂) refreshes, so a draw that is failing must be
+     * abandoned sooner: at most M + 64 updates, and ‖r‖₁ must fall by 1% every
+     * M/16 + 16. tests/test_sketch.c checks these steps bit for bit against
+     * cb_sketch_joint_decode_ref (the vector SSMP on the explicit A ⊗ B). */
+    size_t max_updates = JOINT_MAX_UPDATES(M), window = JOINT_WINDOW(M);
+    double r1_mark = r1;
+    for (size_t it = 0; it < max_updates && r1 > stop; ++it) {
+        if (it % window == window - 1) {
+            if (r1 > 0.99 * r1_mark) break;
+            r1_mark = r1;
+        }
+        size_t x = J->tree[1];
+        if (!(J->gain[x] > 1e-15 * y1)) break; /* no entry lowers the residual */
+        double s = J->step[x];
+        size_t i = x / p2, j = x % p2;
+        Xhat[x] += s;
+        r1 -= J->gain[x];
+        /* The cells N_A(i) × N_B(j) change; the unknowns that read them are
+         * (∪_a A⁻¹(a)) × (∪_b B⁻¹(b)) over a ∈ N_A(i), b ∈ N_B(j) — a product set, so
+         * it is deduplicated per side. */
+        const uint32_t *na = A->nbr + i * da, *nb = B->nbr + j * db;
+        for (size_t u = 0; u < da; ++u)
+            for (size_t v = 0; v < db; ++v) J->r[(size_t)na[u] * B->m + nb[v]] -= s;
+        if (++J->epoch == 0) {
+            memset(J->mark_a, 0, p1 * sizeof *J->mark_a);
+            memset(J->mark_b, 0, p2 * sizeof *J->mark_b);
+            J->epoch = 1;
+        }
+        size_t ka = 0, kb = 0;
+        for (size_t u = 0; u < da; ++u)
+            for (size_t e = A->row_ptr[na[u]]; e < A->row_ptr[na[u] + 1]; ++e)
+                if (J->mark_a[A->row_col[e]] != J->epoch)
+                    J->mark_a[A->row_col[e]] = J->epoch, J->list_a[ka++] = A->row_col[e];
+        for (size_t v = 0; v < db; ++v)
+            for (size_t e = B->row_ptr[nb[v]]; e < B->row_ptr[nb[v] + 1]; ++e)
+                if (J->mark_b[B->row_col[e]] != J->epoch)
+                    J->mark_b[B->row_col[e]] = J->epoch, J->list_b[kb++] = B->row_col[e];
+        for (size_t u = 0; u < ka; ++u)
+            for (size_t v = 0; v < kb; ++v) {
+                size_t y = (size_t)J->list_a[u] * p2 + J->list_b[v];
+                double g = J->gain[y];
+                joint_refresh(J, J->list_a[u], J->list_b[v]);
+                /* The tree compares gains only: an unchanged gain (mostly 0 -> 0) leaves
+                 * it valid. y = x changes (its gain was the maximum). */
+                if (J->gain[y] != g || y == x) tree_update(J->tree, J->leaves, J->gain, y);
+            }
+    }
+    r1 = 0; /* exact residual: the running value drifts by rounding */
+    for (size_t c = 0; c < M; ++c) r1 += fabs(J->r[c]);
+    *converged = r1 <= stop;
+    return CB_OK;
+}
+
+CbStatus cb_sketch_joint_decode_ref(const CbSketchMat *A, const CbSketchMat *B, const double *Y,
+                                    double resid_tol, double *Xhat, int *converged)
+{
+    CbSketchMat K;
+    CB_TRY(cb_sketch_mat_kron(A, B, &K));
+    CbSketchDecoder *d;
+    CbStatus st = cb_sketch_decoder_alloc(&K, CB_SKETCH_SSMP, &d);
+    if (st == CB_OK) {
+        decode_ssmp_capped(d, Y, resid_tol, Xhat, converged, JOINT_MAX_UPDATES(K.m),
+                           JOINT_WINDOW(K.m));
+        cb_sketch_decoder_free(d);
+    }
+    cb_sketch_mat_free(&K);
+    return st;
 }
 
 /* ========================== matrix recovery ================================ */
@@ -439,6 +721,51 @@ static void z_true(const CbSketchCsr *X, const CbSketchMat *B, double *Z)
             for (size_t t = 0; t < db; ++t) Z[k * m2 + B->nbr[(size_t)X->col[e] * db + t]] += X->val[e];
 }
 
+/* Joint recovery: the joint SSMP on the implicit A ⊗ B, or GLPK on the explicit one
+ * (vec(Y) and vec(X̂) are Y and X̂ themselves: row-major). */
+static CbStatus recover_joint(const CbSketchMat *A, const CbSketchMat *B, const double *Y,
+                              const CbSketchParams *prm, double t0, double *Xhat,
+                              CbSketchReport *rep)
+{
+    int ok = 0;
+    if (prm->solver == CB_SKETCH_JOINT) {
+        CbSketchJoint *J;
+        CB_TRY(cb_sketch_joint_alloc(A, B, &J));
+        cb_sketch_joint_decode(J, Y, prm->resid_tol, Xhat, &ok);
+        cb_sketch_joint_free(J);
+    } else {
+        /* GLPK keeps ~50 bytes per constraint-matrix element; the LP has 2·p₁p₂·δ_Aδ_B of
+         * them (u and v). Past 2^24 ones in A ⊗ B (~1.7 GB) refuse rather than swap. */
+        size_t ones = A->p * B->p * A->delta * B->delta;
+        if (ones > ((size_t)1 << 24)) {
+            CbStatus st = CB_ERR(CB_EINVAL, "sketch joint-lp: A (x) B has %zu ones (%zu x %zu "
+                                 "unknowns, delta %zu x %zu); the limit is 2^24 (GLPK ~1.7 GB)",
+                                 ones, A->p, B->p, A->delta, B->delta);
+            cb_err_hint("joint-lp is the exact reference for small layers; use the joint solver "
+                        "or lower --delta-a/--delta-b");
+            return st;
+        }
+        CbSketchMat K;
+        CB_TRY(cb_sketch_mat_kron(A, B, &K));
+        CbSketchDecoder *d;
+        CbStatus st = cb_sketch_decoder_alloc(&K, CB_SKETCH_LP, &d);
+        if (st != CB_OK) {
+            cb_sketch_mat_free(&K);
+            return st;
+        }
+        d->deadline = prm->time_limit > 0 ? t0 + prm->time_limit : 0;
+        cb_sketch_decode(d, Y, prm->resid_tol, Xhat, &ok);
+        rep->timed_out = d->timed_out;
+        cb_sketch_decoder_free(d);
+        cb_sketch_mat_free(&K);
+    }
+    rep->unconverged = !ok;
+    if (rep->timed_out) /* X̂ is unfinished: verification must not pass */
+        for (size_t e = 0; e < A->p * B->p; ++e) Xhat[e] = NAN;
+    rep->recover_s = now_s() - t0;
+    return CB_OK;
+}
+
 CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const double *Y,
                            const CbSketchParams *prm, const CbSketchCsr *truth, double *Xhat,
                            CbSketchReport *rep)
@@ -448,6 +775,9 @@ CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const dou
     if (truth && (truth->rows != p1 || truth->cols != p2))
         return CB_ERR(CB_EINVAL, "sketch recover: truth is %zu x %zu, A and B sketch %zu x %zu",
                       truth->rows, truth->cols, p1, p2);
+    rep->timed_out = 0;
+    if (prm->solver == CB_SKETCH_JOINT || prm->solver == CB_SKETCH_JOINT_LP)
+        return recover_joint(A, B, Y, prm, t0, Xhat, rep);
     CbSketchDecoder *da = NULL, *db = NULL;
     CbStatus st = cb_sketch_decoder_alloc(A, prm->solver, &da);
     if (st == CB_OK) st = cb_sketch_decoder_alloc(B, prm->solver, &db);
@@ -455,6 +785,8 @@ CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const dou
         cb_sketch_decoder_free(da);
         return st;
     }
+    double deadline = prm->time_limit > 0 ? t0 + prm->time_limit : 0; /* the LP's cap */
+    da->deadline = db->deadline = deadline;
     double *Z = cb_malloc(p1 * m2 * sizeof *Z); /* (p1, m2) = X Bᵀ */
     double *y = cb_malloc((m1 > m2 ? m1 : m2) * sizeof *y);
     double *z = cb_malloc(p1 * sizeof *z);
@@ -466,22 +798,24 @@ CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const dou
         cb_sketch_csr_stats(truth, NULL, NULL, &xmax);
     }
     size_t bad = 0, wrong = 0;
-    int ok;
+    int ok, late = 0;
     /* Stage 1: column k of Y = A · (column k of Z). */
-    for (size_t k = 0; k < m2 && !(prm->fail_fast && bad + wrong); ++k) {
+    for (size_t k = 0; k < m2 && !late && !(prm->fail_fast && bad + wrong); ++k) {
         for (size_t i = 0; i < m1; ++i) y[i] = Y[i * m2 + k];
         cb_sketch_decode(da, y, prm->resid_tol, z, &ok);
         bad += !ok;
+        late = da->timed_out; /* decode_lp checks the deadline */
         for (size_t i = 0; i < p1; ++i) {
             Z[i * m2 + k] = z[i];
             if (Zt && !(fabs(z[i] - Zt[i * m2 + k]) <= prm->tol * zmax)) wrong = 1;
         }
     }
     /* Stage 2: row i of Z = B · (row i of X). */
-    for (size_t i = 0; i < p1 && !(prm->fail_fast && bad + wrong); ++i) {
+    for (size_t i = 0; i < p1 && !late && !(prm->fail_fast && bad + wrong); ++i) {
         double *xr = Xhat + i * p2;
         cb_sketch_decode(db, Z + i * m2, prm->resid_tol, xr, &ok);
         bad += !ok;
+        late = db->timed_out;
         if (Zt) { /* compare row i with the truth's row i */
             size_t e = truth->row_ptr[i], end = truth->row_ptr[i + 1];
             for (size_t j = 0; j < p2; ++j) {
@@ -490,7 +824,8 @@ CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const dou
             }
         }
     }
-    if (prm->fail_fast && bad + wrong) /* X̂ is incomplete: verification must not pass */
+    rep->timed_out = late;
+    if (late || (prm->fail_fast && bad + wrong)) /* X̂ is incomplete: verification must not pass */
         for (size_t e = 0; e < p1 * p2; ++e) Xhat[e] = NAN;
     free(Zt);
     free(Z);
@@ -515,7 +850,7 @@ size_t cb_sketch_default_delta(size_t p)
 void cb_sketch_params_default(CbSketchParams *prm)
 {
     memset(prm, 0, sizeof *prm);
-    prm->solver = CB_SKETCH_HYBRID;
+    prm->solver = CB_SKETCH_JOINT;
     prm->tol = 1e-6;
     prm->resid_tol = 1e-10;
     prm->trials = 20;
@@ -585,7 +920,7 @@ CbStatus cb_sketch_trial(uint64_t seed, uint64_t key, uint32_t index, const CbSk
     cb_sketch_csr_stats(X, NULL, NULL, &xmax);
     double err = max_abs_diff(X, Xhat);
     rep->err_rel = xmax > 0 ? err / xmax : err;
-    rep->success = rep->err_rel <= prm->tol;
+    rep->success = !rep->timed_out && rep->err_rel <= prm->tol;
     return CB_OK;
 }
 

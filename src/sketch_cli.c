@@ -21,13 +21,17 @@
 static const char usage_text[] =
     "usage: cbound sketch (MODEL.h5 --layer L | --random P1xP2) [options]\n"
     "Sketches one (pruned) layer W as Y = A W B^T with A, B from the delta-random bipartite\n"
-    "ensemble (delta ones per column) and recovers W from Y (004 eq. (1), separable).\n\n"
+    "ensemble (delta ones per column) and recovers W from Y (004 eq. (1)): jointly over\n"
+    "vec(W) with A (x) B, or separably (columns of Z = W B^T, then rows of W).\n\n"
     "  --layer L        layer of the model file (0-based, default 0)\n"
     "  --random P1xP2   a random P1 x P2 sparse matrix instead of a model layer\n"
     "  --density D      keep the largest-|w| fraction D of the layer (random: P(nonzero));\n"
     "                   default 0.05\n"
     "  --m M            sketch size (default: Theorem 5.1's m, capped at max(P1, P2))\n"
-    "  --solver S       lp, ssmp, ssmp+lp or all (default all)\n"
+    "  --solver S       joint, joint-lp (joint: over vec W), lp, ssmp, ssmp+lp (separable),\n"
+    "                   or all (default all)\n"
+    "  --time-limit T   seconds an LP recovery (lp, ssmp+lp, joint-lp) may take; past it the\n"
+    "                   line says 'not finished in T s' (default 0 = no limit)\n"
     "  --delta-a D      ones per column of A (default ceil(ln p))\n"
     "  --delta-b D      ones per column of B (default ceil(ln p))\n"
     "  --phase          search the smallest m recovering W in >= 95% of --trials draws\n"
@@ -64,7 +68,7 @@ int cb_cli_sketch(int argc, char **argv)
     const char *model_path = NULL, *solver_arg = "all";
     size_t p1 = 0, p2 = 0, m = 0, delta_a = 0, delta_b = 0;
     int layer = 0, phase = 0, trials = 20;
-    double density = 0.05;
+    double density = 0.05, time_limit = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; ++i) {
         const char *o = argv[i];
@@ -90,6 +94,7 @@ int cb_cli_sketch(int argc, char **argv)
         } else if (!strcmp(o, "--density")) density = cb_cli_double(o, v, 0, 1);
         else if (!strcmp(o, "--m")) m = (size_t)cb_cli_long(o, v, 1, 1000000);
         else if (!strcmp(o, "--solver")) solver_arg = v;
+        else if (!strcmp(o, "--time-limit")) time_limit = cb_cli_double(o, v, 0, 1e7);
         else if (!strcmp(o, "--delta-a")) delta_a = (size_t)cb_cli_long(o, v, 1, 1000);
         else if (!strcmp(o, "--delta-b")) delta_b = (size_t)cb_cli_long(o, v, 1, 1000);
         else if (!strcmp(o, "--trials")) trials = (int)cb_cli_long(o, v, 1, 1024);
@@ -99,8 +104,9 @@ int cb_cli_sketch(int argc, char **argv)
             return 2;
         }
     }
-    int n_solvers = 3;
-    CbSketchSolver solvers[3] = {CB_SKETCH_LP, CB_SKETCH_SSMP, CB_SKETCH_HYBRID};
+    int n_solvers = 5;
+    CbSketchSolver solvers[5] = {CB_SKETCH_JOINT, CB_SKETCH_JOINT_LP, CB_SKETCH_LP, CB_SKETCH_SSMP,
+                                 CB_SKETCH_HYBRID};
     if (strcmp(solver_arg, "all")) {
         if (cb_sketch_solver_parse(solver_arg, &solvers[0]) != CB_OK) {
             cb_err_report("cbound sketch");
@@ -158,12 +164,13 @@ int cb_cli_sketch(int argc, char **argv)
     prm.delta_a = delta_a;
     prm.delta_b = delta_b;
     prm.trials = trials;
+    prm.time_limit = time_limit;
     printf("layer: %zu x %zu, nnz %zu (density %.4f), max nnz per row %zu, per column %zu, "
            "m_theory %.1f\n",
            p1, p2, X.nnz, (double)X.nnz / ((double)p1 * (double)p2), rmax, cmax, m_theory);
     int rc = 0;
     double *Xhat = cb_malloc(p1 * p2 * sizeof *Xhat);
-    for (int k = 0; k < n_solvers && rc == 0; ++k) {
+    for (int k = 0; k < n_solvers; ++k) {
         prm.solver = solvers[k];
         if (phase) {
             CbSketchPhase ph;
@@ -179,13 +186,20 @@ int cb_cli_sketch(int argc, char **argv)
             CbSketchReport r;
             prm.fail_fast = 0; /* time the whole recovery */
             st = cb_sketch_trial(seed, 0, (uint32_t)layer * 1024u, &X, m, &prm, Xhat, &r);
-            if (st == CB_OK)
+            if (st == CB_OK && r.timed_out)
+                printf("sketch solver=%s p1=%zu p2=%zu nnz=%zu m=%zu sketch_s=%.4f recover_s=%.3f "
+                       "success=0 not finished in %g s\n",
+                       cb_sketch_solver_name(prm.solver), p1, p2, X.nnz, m, r.sketch_s, r.recover_s,
+                       time_limit);
+            else if (st == CB_OK)
                 printf("sketch solver=%s p1=%zu p2=%zu nnz=%zu m=%zu sketch_s=%.4f recover_s=%.3f "
                        "success=%d err=%.3g unconverged=%zu\n",
                        cb_sketch_solver_name(prm.solver), p1, p2, X.nnz, m, r.sketch_s, r.recover_s,
                        r.success, r.err_rel, r.unconverged);
         }
-        if (st != CB_OK) {
+        if (st != CB_OK) { /* e.g. joint-lp on a large layer: say so, go on with the others */
+            printf("%s solver=%s p1=%zu p2=%zu nnz=%zu not run: %s\n", phase ? "phase" : "sketch",
+                   cb_sketch_solver_name(prm.solver), p1, p2, X.nnz, cb_err_msg());
             cb_err_report("cbound sketch");
             rc = 1;
         }

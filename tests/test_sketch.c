@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 
         /* m far too small: 8 x 8 = 64 numbers cannot hold 180 nonzeros. Reported, not hidden. */
         prm.fail_fast = 0;
-        for (int s = 0; s < 3; ++s) {
+        for (int s = 0; s < 5; ++s) {
             prm.solver = (CbSketchSolver)s;
             CbSketchReport r;
             CHECK(cb_sketch_trial(3, 4, 0, &Xc, 8, &prm, Xh, &r) == CB_OK && !r.success && r.err_rel > 0.1,
@@ -263,6 +263,142 @@ int main(int argc, char **argv)
         free(Xh);
     }
 
+    /* ---- joint decoding over vec(X) (eq. (1) itself) ---- */
+    {
+        /* A ⊗ B explicitly = the Kronecker product of the dense A and B, and
+         * (A ⊗ B) vec(X) = vec(A X Bᵀ) with row-major vec (Y_ab = Σ A_ai X_ij B_bj). */
+        CbSketchMat A, B, K;
+        size_t m1 = 5, p1 = 7, m2 = 4, p2 = 6;
+        cb_sketch_mat_draw(8, 1, CB_RNG_SKETCH_A, 0, m1, p1, 2, &A);
+        cb_sketch_mat_draw(8, 1, CB_RNG_SKETCH_B, 0, m2, p2, 3, &B);
+        CHECK(cb_sketch_mat_kron(&A, &B, &K) == CB_OK && K.m == 20 && K.p == 42 && K.delta == 6,
+              "A (x) B: 20 x 42, 6 ones per column");
+        double Ad[5 * 7], Bd[4 * 6], Kd[20 * 42], X[7 * 6], Y[20], Yk[20] = {0};
+        cb_sketch_mat_to_dense(&A, Ad);
+        cb_sketch_mat_to_dense(&B, Bd);
+        cb_sketch_mat_to_dense(&K, Kd);
+        double kerr = 0;
+        for (size_t a = 0; a < m1; ++a)
+            for (size_t b = 0; b < m2; ++b)
+                for (size_t i = 0; i < p1; ++i)
+                    for (size_t j = 0; j < p2; ++j)
+                        kerr = fmax(kerr, fabs(Kd[(a * m2 + b) * 42 + i * p2 + j] - Ad[a * p1 + i] * Bd[b * p2 + j]));
+        int rows_ok = 1; /* K's row lists match its dense form */
+        for (size_t r = 0; r < K.m; ++r) {
+            size_t cnt = 0;
+            for (size_t c = 0; c < K.p; ++c) cnt += Kd[r * K.p + c] != 0;
+            rows_ok &= cnt == K.row_ptr[r + 1] - K.row_ptr[r];
+            for (size_t e = K.row_ptr[r]; e < K.row_ptr[r + 1]; ++e)
+                rows_ok &= Kd[r * K.p + K.row_col[e]] == 1 && (e == K.row_ptr[r] || K.row_col[e - 1] < K.row_col[e]);
+        }
+        CHECK(kerr == 0 && rows_ok, "A (x) B entry (a m2 + b, i p2 + j) = A_ai B_bj; row lists ascending");
+        CbStream s = cb_rng_stream(8, 1, CB_RNG_TEST, 0);
+        for (size_t k = 0; k < p1 * p2; ++k) X[k] = cb_rng_uniform(&s) < 0.4 ? cb_rng_normal(&s) : 0;
+        CbSketchCsr Xc;
+        cb_sketch_csr_from_double(X, p1, p2, &Xc);
+        cb_sketch_apply(&A, &B, &Xc, Y);
+        for (size_t r = 0; r < K.m; ++r)
+            for (size_t c = 0; c < K.p; ++c) Yk[r] += Kd[r * K.p + c] * X[c];
+        CHECK(max_abs(Y, Yk, 20) <= 1e-12, "(A (x) B) vec X = vec(A X B^T), max diff %.2g", max_abs(Y, Yk, 20));
+        cb_sketch_csr_free(&Xc);
+        cb_sketch_mat_free(&K);
+        cb_sketch_mat_free(&A);
+        cb_sketch_mat_free(&B);
+    }
+    {
+        /* The joint SSMP (implicit A ⊗ B) takes the same steps as the vector SSMP on the
+         * explicit A ⊗ B (the reference kernel): bit-identical X̂ and convergence flag,
+         * on a draw it recovers and on draws where it stalls. */
+        size_t p = 40;
+        double *X = cb_malloc(p * p * sizeof *X), *Xj = cb_malloc(p * p * sizeof *Xj),
+               *Xr = cb_malloc(p * p * sizeof *Xr);
+        CbStream s = cb_rng_stream(2385, 5, CB_RNG_TEST, 1);
+        for (size_t k = 0; k < p * p; ++k) X[k] = cb_rng_uniform(&s) < 0.04 ? cb_rng_normal(&s) : 0;
+        CbSketchCsr Xc;
+        cb_sketch_csr_from_double(X, p, p, &Xc);
+        int same = 0, succ = 0, stall = 0;
+        size_t ms[4] = {18, 24, 32, 36};
+        for (int k = 0; k < 4; ++k) {
+            CbSketchMat A, B;
+            cb_sketch_mat_draw(4, 4, CB_RNG_SKETCH_A, 0, ms[k], p, 4, &A);
+            cb_sketch_mat_draw(4, 4, CB_RNG_SKETCH_B, 0, ms[k], p, 4, &B);
+            double *Y = cb_malloc(ms[k] * ms[k] * sizeof *Y);
+            cb_sketch_apply(&A, &B, &Xc, Y);
+            CbSketchJoint *J;
+            int cj, cr;
+            cb_sketch_joint_alloc(&A, &B, &J);
+            cb_sketch_joint_decode(J, Y, 1e-10, Xj, &cj);
+            cb_sketch_joint_decode_ref(&A, &B, Y, 1e-10, Xr, &cr);
+            same += cj == cr && !memcmp(Xj, Xr, p * p * sizeof *Xj);
+            succ += cj && max_abs(Xj, X, p * p) < 1e-9;
+            stall += !cj;
+            cb_sketch_joint_free(J);
+            free(Y);
+            cb_sketch_mat_free(&A);
+            cb_sketch_mat_free(&B);
+        }
+        CHECK(same == 4 && succ >= 1 && stall >= 1,
+              "joint SSMP = SSMP on explicit A (x) B bit for bit (%d/4 draws; %d recovered, %d stalled)", same,
+              succ, stall);
+
+        /* Joint LP (exact ℓ1 over vec X) vs the separable LP on the same draws: eq. (1)
+         * itself recovers X at an m where the separable route cannot. 57 nonzeros in
+         * 40 x 40, δ 4/4, draw 0 at each m = 16, 18, ..., 40 (measured): joint LP
+         * recovers at 18, 24, 26 and every m >= 32; separable LP at 32 and m >= 36; joint
+         * SSMP at 32 and 36. */
+        CbSketchParams prm;
+        cb_sketch_params_default(&prm);
+        prm.delta_a = prm.delta_b = 4;
+        CbSketchReport rj, rl, rs;
+        prm.solver = CB_SKETCH_JOINT_LP;
+        cb_sketch_trial(4, 4, 0, &Xc, 26, &prm, Xj, &rj);
+        prm.solver = CB_SKETCH_LP;
+        prm.fail_fast = 0;
+        cb_sketch_trial(4, 4, 0, &Xc, 26, &prm, Xr, &rl);
+        prm.fail_fast = 1;
+        CHECK(rj.success && rj.err_rel < 1e-9 && !rl.success && rl.err_rel > 1e-3,
+              "m = 26, nnz %zu: joint LP recovers (err %.2g, %.2f s), separable LP does not (err %.3g)", Xc.nnz,
+              rj.err_rel, rj.recover_s, rl.err_rel);
+        prm.solver = CB_SKETCH_JOINT;
+        cb_sketch_trial(4, 4, 0, &Xc, 36, &prm, Xr, &rs);
+        prm.solver = CB_SKETCH_JOINT_LP;
+        cb_sketch_trial(4, 4, 0, &Xc, 36, &prm, Xj, &rj);
+        CHECK(rs.success && rj.success && max_abs(Xj, Xr, p * p) <= 1e-9 * 3,
+              "m = 36: joint SSMP and joint LP both recover and agree (max diff %.2g; %.3f s vs %.2f s)",
+              max_abs(Xj, Xr, p * p), rs.recover_s, rj.recover_s);
+
+        /* LP time cap: reported as timed out, X̂ NaN, never a success */
+        prm.time_limit = 1e-9;
+        cb_sketch_trial(4, 4, 0, &Xc, 36, &prm, Xj, &rj);
+        prm.solver = CB_SKETCH_LP;
+        prm.fail_fast = 0;
+        cb_sketch_trial(4, 4, 0, &Xc, 36, &prm, Xr, &rl);
+        CHECK(rj.timed_out && !rj.success && isnan(Xj[0]) && rl.timed_out && !rl.success && isnan(rl.err_rel),
+              "time limit 1 ns: joint-lp and lp report 'timed out', X^ NaN");
+        prm.time_limit = 0;
+        cb_sketch_csr_free(&Xc);
+
+        /* A planted 300 x 300 (2 per row and column, nonzero diagonal): the default
+         * solver (joint, δ = ⌈ln 300⌉ = 6) recovers it from m = 160, m² / (p₁p₂) = 0.28. */
+        size_t pp = 300;
+        double *XP = cb_malloc(pp * pp * sizeof *XP), *XH = cb_malloc(pp * pp * sizeof *XH);
+        planted(pp, 1, XP);
+        CbSketchCsr XPc;
+        cb_sketch_csr_from_double(XP, pp, pp, &XPc);
+        cb_sketch_params_default(&prm);
+        CHECK(prm.solver == CB_SKETCH_JOINT, "default solver: joint");
+        CbSketchReport rp;
+        cb_sketch_trial(5, 6, 0, &XPc, 160, &prm, XH, &rp);
+        CHECK(rp.success && rp.err_rel < 1e-9, "joint SSMP recovers planted 300x300 (nnz %zu) from 160x160 (err %.2g, %.3f s)",
+              XPc.nnz, rp.err_rel, rp.recover_s);
+        cb_sketch_csr_free(&XPc);
+        free(XP);
+        free(XH);
+        free(X);
+        free(Xj);
+        free(Xr);
+    }
+
     /* ---- single vectors: s-sparse x in R^200 from 100 measurements, delta 8 ---- */
     {
         CbSketchMat A;
@@ -300,10 +436,24 @@ int main(int argc, char **argv)
         CbSketchSolver sv;
         CHECK(cb_sketch_solver_parse("simplex", &sv) == CB_EINVAL && strstr(cb_err_msg(), "'simplex'"),
               "unknown solver rejected: %s", cb_err_msg());
-        CHECK(cb_sketch_solver_parse("ssmp+lp", &sv) == CB_OK && sv == CB_SKETCH_HYBRID, "solver names parse");
+        CHECK(cb_sketch_solver_parse("ssmp+lp", &sv) == CB_OK && sv == CB_SKETCH_HYBRID &&
+                  cb_sketch_solver_parse("joint-lp", &sv) == CB_OK && sv == CB_SKETCH_JOINT_LP &&
+                  !strcmp(cb_sketch_solver_name(CB_SKETCH_JOINT), "joint"),
+              "solver names parse");
         CbSketchMat huge = {.m = 10, .p = (size_t)1 << 30, .delta = 4};
         CbSketchDecoder *d = NULL;
         CHECK(cb_sketch_decoder_alloc(&huge, CB_SKETCH_LP, &d) == CB_EINVAL && !d, "LP too large for GLPK rejected");
+        CbSketchMat small = {.m = 10, .p = 20, .delta = 2};
+        CHECK(cb_sketch_decoder_alloc(&small, CB_SKETCH_JOINT, &d) == CB_EINVAL && !d &&
+                  strstr(cb_err_msg(), "matrix solver"),
+              "vector decoder refuses the joint solver: %s", cb_err_msg());
+        CbSketchMat K, wide = {.m = 100, .p = (size_t)1 << 17, .delta = 4};
+        CHECK(cb_sketch_mat_kron(&wide, &wide, &K) == CB_EINVAL && strstr(cb_err_msg(), "limit 2^31") &&
+                  cb_err_hint_msg()[0],
+              "explicit A (x) B too large rejected: %s", cb_err_msg());
+        CbSketchJoint *J = NULL;
+        CHECK(cb_sketch_joint_alloc(&wide, &wide, &J) == CB_EINVAL && !J && strstr(cb_err_msg(), "unknowns"),
+              "joint decoder for 2^34 unknowns rejected: %s", cb_err_msg());
         CbSketchCsr X;
         double one = 2.385;
         CHECK(cb_sketch_csr_from_double(&one, 0, 1, &X) == CB_EINVAL, "empty matrix rejected");

@@ -17,9 +17,16 @@
  * A is m × p₁ (stream CB_RNG_SKETCH_A), B is m × p₂ (stream CB_RNG_SKETCH_B), both
  * with index = layer * 1024 + trial.
  *
- * Recovery: the separable form of eq. (1). Y = A Z with Z = X Bᵀ (p₁ × m): recover each
- * column of Z from the matching column of Y (min ‖z‖₁ s.t. A z = y), then each row of
- * X from the matching row of Z (min ‖x‖₁ s.t. B x = z). Two solvers per vector:
+ * Recovery, joint: eq. (1) itself. With row-major vec, vec(Y) = (A ⊗ B) vec(X)
+ * (Y_ab = Σ_ij A_ai X_ij B_bj): entry X_ij touches the δ_A·δ_B cells N_A(i) × N_B(j).
+ *   CB_SKETCH_JOINT     SSMP on A ⊗ B without forming it (cost per update ∝ the cells
+ *                       touched and the entries that read them) — the default.
+ *   CB_SKETCH_JOINT_LP  min ‖vec X‖₁ s.t. (A ⊗ B) vec X = vec Y with GLPK on the explicit
+ *                       A ⊗ B — the exact reference, small layers only.
+ * Recovery, separable: Y = A Z with Z = X Bᵀ (p₁ × m): recover each column of Z from the
+ * matching column of Y (min ‖z‖₁ s.t. A z = y), then each row of X from the matching row
+ * of Z (min ‖x‖₁ s.t. B x = z). A solution of these is one of eq. (1), but the separable
+ * route needs a larger m: Z's columns hold ≈ δ·nnz/m nonzeros. Solvers per vector:
  *   CB_SKETCH_LP    the ℓ1 program as an LP (GLPK dual simplex, warm-started) — exact reference
  *   CB_SKETCH_SSMP  sequential sparse matching pursuit (Berinde & Indyk 2009): greedy
  *                   coordinate updates x_j += median(r over the δ rows of column j),
@@ -72,13 +79,19 @@ CbStatus cb_sketch_apply(const CbSketchMat *A, const CbSketchMat *B, const CbSke
 /* Dense reference: Y = A X Bᵀ by triple loops over dense A, X (rows × cols), B (tests). */
 void cb_sketch_apply_ref(const CbSketchMat *A, const CbSketchMat *B, const double *X, double *Y);
 
-/* lp, ssmp, and ssmp+lp: SSMP first, the LP for each vector SSMP does not converge on
- * (LP-quality recovery at near-SSMP speed when most vectors are easy). */
-typedef enum { CB_SKETCH_LP = 0, CB_SKETCH_SSMP = 1, CB_SKETCH_HYBRID = 2 } CbSketchSolver;
+/* Separable lp, ssmp, and ssmp+lp (SSMP first, the LP for each vector SSMP does not
+ * converge on); joint (SSMP over vec X) and joint-lp (GLPK over vec X). */
+typedef enum {
+    CB_SKETCH_LP = 0,
+    CB_SKETCH_SSMP = 1,
+    CB_SKETCH_HYBRID = 2,
+    CB_SKETCH_JOINT = 3,
+    CB_SKETCH_JOINT_LP = 4
+} CbSketchSolver;
 const char *cb_sketch_solver_name(CbSketchSolver s);
 CbStatus cb_sketch_solver_parse(const char *s, CbSketchSolver *out);
 
-/* One-vector decoder for y = A x (workspace built once per A). */
+/* One-vector decoder for y = A x (workspace built once per A); solvers lp, ssmp, ssmp+lp. */
 typedef struct CbSketchDecoder CbSketchDecoder;
 CbStatus cb_sketch_decoder_alloc(const CbSketchMat *A, CbSketchSolver solver,
                                  CbSketchDecoder **out);
@@ -89,23 +102,45 @@ void cb_sketch_decoder_free(CbSketchDecoder *d);
 CbStatus cb_sketch_decode(CbSketchDecoder *d, const double *y, double resid_tol, double *x,
                           int *converged);
 
+/* A ⊗ B explicitly (m₁m₂ × p₁p₂, δ_Aδ_B ones per column; column i·p₂ + j, row a·m₂ + b):
+ * for the joint LP and tests. Refuses more than 2^31 ones. */
+CbStatus cb_sketch_mat_kron(const CbSketchMat *A, const CbSketchMat *B, CbSketchMat *K);
+
+/* Joint SSMP decoder for vec(Y) = (A ⊗ B) vec(X), never forming A ⊗ B. Memory: ~20 bytes
+ * per entry of X plus the m₁ × m₂ residual. */
+typedef struct CbSketchJoint CbSketchJoint;
+CbStatus cb_sketch_joint_alloc(const CbSketchMat *A, const CbSketchMat *B, CbSketchJoint **out);
+void cb_sketch_joint_free(CbSketchJoint *J);
+/* X̂ (A.p × B.p, row-major) from Y (A.m × B.m, row-major); *converged as cb_sketch_decode. */
+CbStatus cb_sketch_joint_decode(CbSketchJoint *J, const double *Y, double resid_tol,
+                                double *Xhat, int *converged);
+
+/* Reference kernel (tests): the same SSMP run as the vector decoder on the explicit
+ * A ⊗ B (cb_sketch_mat_kron) with the joint decoder's caps — identical steps. */
+CbStatus cb_sketch_joint_decode_ref(const CbSketchMat *A, const CbSketchMat *B, const double *Y,
+                                    double resid_tol, double *Xhat, int *converged);
+
 /* Parameters of a trial and of the phase-transition search. */
 typedef struct {
     size_t delta_a, delta_b; /* ones per column of A, B; 0 = cb_sketch_default_delta     */
-    CbSketchSolver solver;   /* (CB_SKETCH_HYBRID)                                           */
+    CbSketchSolver solver;   /* (CB_SKETCH_JOINT)                                            */
     double tol;              /* success: max|X̂ − X| <= tol · max|X|   (1e-6)              */
     double resid_tol;        /* decoder stop: relative ℓ1 residual      (1e-10)            */
     int trials;              /* independent (A, B) draws per m          (20)               */
     double target;           /* success fraction required               (0.95)             */
     size_t m_max;            /* largest m tried; 0 = max(p₁, p₂)                           */
     int fail_fast;           /* stop a recovery at its first failed vector (1), see below    */
+    double time_limit;       /* seconds one LP recovery may take (lp, ssmp+lp, joint-lp);
+                                0 = no limit (0)                                              */
 } CbSketchParams;
 
 /* The outcome of one matrix recovery. */
 typedef struct {
     int success;          /* err_rel <= tol (set by cb_sketch_trial; recover leaves it 0) */
     double err_rel;       /* max |X̂ − X| / max |X|                                       */
-    size_t unconverged;   /* vectors whose decoder did not converge (stage 1 + stage 2)    */
+    size_t unconverged;   /* vectors whose decoder did not converge (stage 1 + stage 2;
+                             joint: 0 or 1)                                                 */
+    int timed_out;        /* the LP hit prm->time_limit: X̂ is NaN, success 0              */
     double sketch_s, recover_s;
 } CbSketchReport;
 
