@@ -103,7 +103,7 @@ done
 # the manager overhead per task. Measured with a dedicated manager (-n 2
 # --no-local-worker: 1 remote worker), and for rank 0's local worker thread (-n 1).
 # Goal: < 100 µs.
-# Efficiency: jobs/sweeps/bench-efficiency.yaml (training 8 models + 64 pruning tasks,
+# Efficiency: jobs/sweeps/bench-efficiency.yaml (training 8 models + 128 measured pruning tasks,
 # Fashion-MNIST), models retrained in every run. Rank 0 both manages and works (a
 # thread), so -n P has P workers and E = T(-n 1) / (P * T(-n P)); with a dedicated
 # manager (--no-local-worker) -n P+1 has P workers. Goal at 2 ranks: >= 95%.

@@ -320,6 +320,9 @@ static CbStatus journal_load(CbResults *r)
             memcpy(text, p + 4, len - 4);
             text[len - 4] = '\0';
             if (!r->start_time[0]) sscanf(text, "start=%31s", r->start_time);
+            char want[64];
+            snprintf(want, sizeof want, "sweep_hash=%016llx ", (unsigned long long)s->text_hash);
+            if (!strstr(text, want)) r->sweep_changed = 1;
             session_line(r, text);
             free(text);
         } else {

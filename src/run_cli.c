@@ -259,6 +259,9 @@ int cb_cli_run(int argc, char **argv)
         cb_sweep_free(&s);
         return 1;
     }
+    if (rank0() && res.sweep_changed)
+        fprintf(stderr, "cbound: note: %s changed since the journal was started; finished tasks are reused by "
+                        "their keys (%d of %d match)\n", s.file, res.n_reloaded, s.n_tasks);
     if (rank0() && res.n_foreign)
         fprintf(stderr, "cbound: note: the journal holds %d finished tasks that are not in this sweep (kept in the "
                         "journal, left out of the tables)\n", res.n_foreign);

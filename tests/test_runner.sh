@@ -177,6 +177,16 @@ rm -f det.h5.journal
 run_n 1 --resume det.yaml >force6.log 2>&1; rc=$?
 check "--resume with the journal deleted: exit 1, explains" grep -q "journal .* is missing" force6.log
 
+# a sweep that grows: finished tasks are reused by key, only the new ones run
+rm -f det.h5 det.h5.journal
+run_n 1 det.yaml >/dev/null 2>&1
+sed 's/range: \[0, 8\]/range: [0, 10]/' det.yaml >grow.yaml
+mpirun -n 1 "$CB" run --resume grow.yaml >grow.log 2>&1
+read -r rows failed < <($CMP --count det.h5)
+check "sweep grown from 8 to 10 tasks per stage: --resume runs only the new ones" grep -q "40 tasks (32 done before)" grow.log
+check "grown sweep: the change is noted" grep -q "changed since the journal was started" grow.log
+check "grown sweep: 40 rows ($rows)" test "$rows" = 40
+
 # ------------------------------------------------------------------ replay
 echo "# replay (at ${SECONDS}s)"
 key=$(/usr/bin/python3 -c "import h5py; print(h5py.File('ref1.h5')['tasks']['key'][13].decode())")

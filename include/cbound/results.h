@@ -53,6 +53,7 @@ typedef struct {
     int n_done, n_failed;
     int n_reloaded;         /* finished before this session                         */
     int n_foreign;          /* journal records whose key is not in the sweep        */
+    int sweep_changed;      /* an earlier session ran another version of the sweep file */
     char *sessions;         /* one line per session (provenance)                    */
     char start_time[32];    /* ISO time of the first session                        */
     int mpi_size;
