@@ -8,7 +8,9 @@
  * δ-random bipartite ensemble, left nodes = columns. 004's Definition F.1 puts the
  * degree bound on the m side instead; see include/cbound/sketch.h for why we depart.
  *
- * Recovery is separable (Y = A Z, Z = X Bᵀ): stage 1 decodes the m columns of Z
+ * Joint recovery (the default) decodes vec(Y) = (A ⊗ B) vec(X) at once — eq. (1) itself —
+ * by SSMP on the implicit A ⊗ B (section "joint decoding") or by GLPK on the explicit one.
+ * Separable recovery (Y = A Z, Z = X Bᵀ): stage 1 decodes the m columns of Z
  * (length p₁) with A, stage 2 the p₁ rows of X (length p₂) from the rows of Z with B.
  * Each vector problem min ‖x‖₁ s.t. A x = y is solved either as the LP
  *     min Σ (u_j + v_j)  s.t.  A u − A v = y,  u, v >= 0,   x = u − v
@@ -498,6 +500,10 @@ CbStatus cb_sketch_decode(CbSketchDecoder *d, const double *y, double resid_tol,
  * itself column-regular with δ_A·δ_B ones per column (rows m₁·m₂, columns p₁·p₂).
  * cb_sketch_mat_kron forms it for the joint LP and for tests; the joint SSMP below never
  * does: it walks N_A × N_B and A⁻¹ × B⁻¹ from A's and B's own lists.
+ * A ⊗ B is a weak expander: X_ij and X_ij' (same row) share δ_A·|N_B(j) ∩ N_B(j')| cells,
+ * so B-columns sharing more than δ_B/2 rows make both median steps take X_ij + X_ij',
+ * after which no single-coordinate move lowers ‖r‖₁ (SSMP stalls; the LP does not).
+ * Same-row/column pairs number ~p·j², so the joint SSMP wants δ ≳ 7 (README).
  */
 
 CbStatus cb_sketch_mat_kron(const CbSketchMat *A, const CbSketchMat *B, CbSketchMat *K)
