@@ -115,6 +115,8 @@ typedef struct {
     int model_stage;     /* stage of the cached model, -1 none */
     CbModel model;
     CbTrainSpec spec;    /* the cached stage's spec, resolved against the data */
+    double *logits;      /* (train.n, outputs) the cached model's logits in double, shared
+                            by every task of the stage (CbTaskCtx.logits_orig)          */
 } Worker;
 
 static void worker_init(Worker *w, const CbSweep *s, int rank)
@@ -132,6 +134,8 @@ static void worker_free(Worker *w)
         cb_data_free(&w->test);
     }
     if (w->model_stage >= 0) cb_model_free(&w->model);
+    free(w->logits);
+    w->logits = NULL;
     w->have_data = 0;
     w->model_stage = -1;
 }
@@ -183,6 +187,8 @@ static CbStatus worker_model(Worker *w, int k)
 {
     if (w->model_stage == k) return CB_OK;
     if (w->model_stage >= 0) cb_model_free(&w->model);
+    free(w->logits);
+    w->logits = NULL;
     w->model_stage = -1;
     pthread_mutex_lock(&h5_lock);
     CbStatus st = cb_model_load(w->s->stages[k].model_path, &w->model);
@@ -194,6 +200,7 @@ static CbStatus worker_model(Worker *w, int k)
         cb_model_free(&w->model);
         return st;
     }
+    w->logits = cb_mlp_logits_d(w->model.mlp, w->train.x, w->train.n);
     w->model_stage = k;
     return CB_OK;
 }
@@ -223,6 +230,7 @@ static void worker_task(Worker *w, int i, CbRecord *rec)
         .test = t->stage >= 0 ? &w->test : NULL,
         .model = t->stage >= 0 ? &w->model : NULL,
         .train_config = t->stage >= 0 ? &w->spec.train : NULL,
+        .logits_orig = t->stage >= 0 ? w->logits : NULL,
         .measure = &w->s->measure,
         .quiet = 1,
     };
