@@ -153,10 +153,16 @@ check "time limit near: the job stopped and requeued itself (state $state, resta
 check "stopped run: says how to resume" grep -q "cbound run --resume long.yaml" long.out
 read -r done_first _ < <($CMP --count long.h5)
 check "stopped run: partial results file ($done_first of 40 tasks)" test "${done_first:-0}" -gt 0 -a "${done_first:-40}" -lt 40
+# Let the stopped instance finish completing (node idle again) before starting the requeued one.
+for _ in $(seq 1 80); do [ "$(sinfo -h -o %t)" = idle ] && break; sleep 0.25; done
 scontrol update JobId="$id" TimeLimit=5
 scontrol update JobId="$id" StartTime=now
 wait_for "$id" 90 COMPLETED FAILED TIMEOUT CANCELLED
 check "requeued job resumed and COMPLETED ($(job_state "$id"))" test "$(job_state "$id")" = "COMPLETED 1"
+[ "$(job_state "$id")" = "COMPLETED 1" ] || {
+    echo "--- long.out"; tail -5 long.out
+    echo "--- scontrol"; scontrol show job "$id" | grep -E "Reason|ExitCode|StdOut"
+    echo "--- slurmd.log"; tail -15 "$T/log/slurmd.log"; }
 check "requeued job resumed from the journal" grep -q "40 tasks ($done_first done before)" long.out
 check "requeued + resumed tables equal the uninterrupted run" $CMP longref.h5 long.h5
 
