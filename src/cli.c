@@ -54,20 +54,33 @@ void cb_cli_print0(const char *text)
     if (rank == 0) fputs(text, stdout);
 }
 
-int cb_cli_version(int argc, char **argv)
+const char *cb_cli_version_string(void) { return CB_VERSION; }
+const char *cb_cli_git_rev(void) { return CB_GIT_REV; }
+
+void cb_cli_lib_versions(CbLibVersions *v)
 {
     char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     MPI_Get_library_version(mpi, &len);
-    char *nl = strchr(mpi, ',');
-    if (nl) *nl = '\0';
+    char *cut = strchr(mpi, ',');
+    if (cut) *cut = '\0';
+    snprintf(v->mpi, sizeof v->mpi, "%s", mpi);
     unsigned maj, min, rel;
     H5get_libversion(&maj, &min, &rel);
+    snprintf(v->hdf5, sizeof v->hdf5, "%u.%u.%u", maj, min, rel);
+    snprintf(v->gsl, sizeof v->gsl, "%s", gsl_version);
+    snprintf(v->openblas, sizeof v->openblas, "%s", openblas_get_config());
+}
+
+int cb_cli_version(int argc, char **argv)
+{
+    CbLibVersions v;
+    cb_cli_lib_versions(&v);
     printf("cbound %s (git %s)\n", CB_VERSION, CB_GIT_REV);
-    printf("  MPI:      %s\n", mpi);
-    printf("  HDF5:     %u.%u.%u\n", maj, min, rel);
-    printf("  GSL:      %s\n", gsl_version);
-    printf("  OpenBLAS: %s\n", openblas_get_config());
+    printf("  MPI:      %s\n", v.mpi);
+    printf("  HDF5:     %s\n", v.hdf5);
+    printf("  GSL:      %s\n", v.gsl);
+    printf("  OpenBLAS: %s\n", v.openblas);
     printf("  RNG:      Random123 Philox4x32-10\n");
     return 0;
 }

@@ -15,6 +15,7 @@
  * innermost message of HDF5's error stack appended.
  */
 #include "cbound/model.h"
+#include "cbound/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,7 +206,9 @@ static CbStatus write_root(hid_t f, const char *path, const CbModel *m)
 
     CbStatus st = write_attr_str(f, path, "schema", CB_MODEL_SCHEMA);
     if (st == CB_OK) st = write_attr_i64(f, path, "schema_version", CB_MODEL_SCHEMA_VERSION);
-    if (st == CB_OK) st = write_attr_str(f, path, "cbound_version", CB_VERSION " (git " CB_GIT_REV ")");
+    char version[128];
+    snprintf(version, sizeof version, "%s (git %s)", cb_cli_version_string(), cb_cli_git_rev());
+    if (st == CB_OK) st = write_attr_str(f, path, "cbound_version", version);
     if (st == CB_OK) st = write_attr_i64(f, path, "depth", w->depth);
     if (st == CB_OK)
         st = write_attr(f, path, "widths", H5T_STD_U64LE, H5T_NATIVE_UINT64, (hsize_t)w->depth + 1, widths);

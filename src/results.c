@@ -13,6 +13,7 @@
  * rather than misread.
  */
 #include "cbound/results.h"
+#include "cbound/cli.h"
 #include "cbound/err.h"
 #include "cbound/rng.h"
 
@@ -436,7 +437,7 @@ CbStatus cb_results_open(CbResults *r, const CbSweep *s, CbResultsMode mode, int
     cb_results_iso(cb_results_now(), now, sizeof now);
     if (!r->start_time[0]) snprintf(r->start_time, sizeof r->start_time, "%s", now);
     snprintf(ses, sizeof ses, "start=%s ranks=%d sweep_hash=%016llx cbound=%s git=%s hosts=%s", now, mpi_size,
-             (unsigned long long)s->text_hash, CB_VERSION, CB_GIT_REV, r->hosts);
+             (unsigned long long)s->text_hash, cb_cli_version_string(), cb_cli_git_rev(), r->hosts);
     size_t sl = strlen(ses);
     unsigned char *pl = cb_malloc(sl + 4);
     memcpy(pl, SES_MAGIC, 4);
@@ -771,8 +772,6 @@ static CbStatus write_provenance(const CbResults *r, hid_t f)
 {
     const CbSweep *s = r->sweep;
     char buf[256], now[32];
-    unsigned maj, min, rel;
-    H5get_libversion(&maj, &min, &rel);
     cb_results_iso(cb_results_now(), now, sizeof now);
     herr_t e = 0;
     e |= attr_str(f, "schema", "cbound-results");
@@ -784,10 +783,14 @@ static CbStatus write_provenance(const CbResults *r, hid_t f)
     e |= attr_str(f, "sweep_hash", buf);
     e |= attr_i64(f, "sweep_seed", (int64_t)s->seed);
     e |= attr_str(f, "rng", "Random123 Philox4x32-10; task streams keyed by (sweep_seed, task key, purpose, index)");
-    e |= attr_str(f, "cbound_version", CB_VERSION);
-    e |= attr_str(f, "cbound_git_rev", CB_GIT_REV);
-    snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
-    e |= attr_str(f, "hdf5_version", buf);
+    e |= attr_str(f, "cbound_version", cb_cli_version_string());
+    e |= attr_str(f, "cbound_git_rev", cb_cli_git_rev());
+    CbLibVersions lv;
+    cb_cli_lib_versions(&lv);
+    e |= attr_str(f, "hdf5_version", lv.hdf5);
+    e |= attr_str(f, "mpi_version", lv.mpi);
+    e |= attr_str(f, "gsl_version", lv.gsl);
+    e |= attr_str(f, "openblas_config", lv.openblas);
     e |= attr_i64(f, "mpi_size", r->mpi_size);
     e |= attr_str(f, "hosts", r->hosts);
     e |= attr_str(f, "start_time", r->start_time);

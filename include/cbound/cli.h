@@ -19,6 +19,18 @@ int cb_cli_report(int argc, char **argv);    /* src/report_cli.c */
 int cb_cli_lowrank(int argc, char **argv);   /* src/lowrank_cli.c */
 int cb_cli_sketch(int argc, char **argv);    /* src/sketch_cli.c  */
 
+/* "0.1.0" and the git revision the binary was built from ("abc1234-dirty"): the
+ * only place CB_VERSION / CB_GIT_REV are expanded, so a new revision rebuilds one
+ * object (Makefile: cli.o depends on the revision stamp). */
+const char *cb_cli_version_string(void);
+const char *cb_cli_git_rev(void);
+/* Library versions (MPI library, HDF5, GSL, OpenBLAS build config) for
+ * `cbound --version` and the results file's provenance. */
+typedef struct {
+    char mpi[256], hdf5[32], gsl[32], openblas[256];
+} CbLibVersions;
+void cb_cli_lib_versions(CbLibVersions *v);
+
 /* Shared option helpers: parse a number or die with "option --x expects ...". */
 long cb_cli_long(const char *opt, const char *val, long lo, long hi);
 double cb_cli_double(const char *opt, const char *val, double lo, double hi);
