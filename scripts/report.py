@@ -271,6 +271,15 @@ class Report:
                  "is <= 0 because the model does not fit every training point.")
         self.say("")
         self.table(piv, "%.3f")
+        if "gamma_p05" in self.tasks:
+            ok = self.tasks[(self.tasks["status"] == "ok") & self.tasks["method"].isin(COMPRESS_METHODS)]
+            bad = ok[~(ok["gamma_p05"] > 0)]
+            if len(bad) and not (b["variant"] == "paper").any():
+                self.say("No `paper` variants of Bartlett 2017 / Neyshabur 2015 / 2017: they use gamma = the 5th "
+                         "percentile of the training margins, which is <= 0 for these models (training accuracy "
+                         "below 95%%; median gamma_p05 = %.3g). Train longer (e.g. `train.stop_ce: 0.01`) to get "
+                         "them." % float(np.median(bad["gamma_p05"])))
+                self.say("")
         piv.to_csv(os.path.join(self.outdir, "table_004_bounds.csv"), index=False)
 
     def fig_width_000(self):
