@@ -154,7 +154,11 @@ check "stopped run: says how to resume" grep -q "cbound run --resume long.yaml" 
 read -r done_first _ < <($CMP --count long.h5)
 check "stopped run: partial results file ($done_first of 40 tasks)" test "${done_first:-0}" -gt 0 -a "${done_first:-40}" -lt 40
 # Let the stopped instance finish completing (node idle again) before starting the requeued one.
+# slurmd refuses to launch a job id it killed moments ago ("Job N already killed, do not
+# launch batch job" -> FAILED): Slurm itself delays a requeued job's start; this test
+# pulls the start forward, so it first gives slurmd that moment too.
 for _ in $(seq 1 80); do [ "$(sinfo -h -o %t)" = idle ] && break; sleep 0.25; done
+sleep 6
 scontrol update JobId="$id" TimeLimit=5
 scontrol update JobId="$id" StartTime=now
 wait_for "$id" 90 COMPLETED FAILED TIMEOUT CANCELLED
