@@ -74,7 +74,7 @@ train: {epochs: 2, batch: 25}
 seeds: [1]
 methods:
   - name: noop
-    grid: {i: {range: [0, 60]}, spin_ms: 150}
+    grid: {i: {range: [0, 200]}, spin_ms: 150}
 YAML
 setsid mpirun -n 2 "$CB" run --quiet --flush-every 1 slow.yaml >/dev/null 2>&1 &
 job=$!
@@ -85,7 +85,7 @@ done
 kill -9 -- -"$job" 2>/dev/null; wait "$job" 2>/dev/null
 "$CB" report out/slow.h5 --quiet >partial.out 2>&1; rc=$?
 check "report on a partial file exits 0" test "$rc" -eq 0
-check "partial report says which tasks are missing" grep -Eq "[0-9]+ of 60 tasks have not finished" out/slow/report/report.md
+check "partial report says which tasks are missing" grep -Eq "[0-9]+ of 200 tasks have not finished" out/slow/report/report.md
 
 # Errors: missing file, not a results file.
 "$CB" report nothere.h5 >err1.out 2>&1; rc=$?
