@@ -88,12 +88,42 @@ typedef struct {
 } LossAcc;
 
 /* One pass over d: loss/acc of both models; when err != NULL also the output errors. */
+/* Output-error sums over samples: max and sum of ||f - f^||_2, sum of ||f - f^||^2, sum of ||f||^2. */
+typedef struct {
+    double emax, esum, num, den;
+} ErrAcc;
+
+static void err_accumulate(const double *zo, const double *zc, size_t n, size_t k, ErrAcc *a)
+{
+    for (size_t s = 0; s < n; ++s) {
+        double e2 = 0, f2 = 0;
+        for (size_t j = 0; j < k; ++j) {
+            double df = zo[s * k + j] - zc[s * k + j];
+            e2 += df * df;
+            f2 += zo[s * k + j] * zo[s * k + j];
+        }
+        double e = sqrt(e2);
+        if (e > a->emax) a->emax = e;
+        a->esum += e;
+        a->num += e2;
+        a->den += f2;
+    }
+}
+
+static void err_finish(const ErrAcc *a, size_t n, double err[3])
+{
+    err[0] = a->emax;
+    err[1] = n ? a->esum / (double)n : NAN;
+    err[2] = a->den > 0 ? a->num / a->den : NAN;
+}
+
 static void pass(const CbMlp *orig, const double *po, const CbMlp *comp, const double *pc, const CbData *d,
                  LossAcc *lo, LossAcc *lc, double err[3])
 {
     size_t k = orig->widths[orig->depth];
     double *zo = cb_malloc(BATCH * k * sizeof *zo), *zc = cb_malloc(BATCH * k * sizeof *zc);
-    double so = 0, co = 0, sc = 0, cc = 0, emax = 0, esum = 0, num = 0, den = 0;
+    double so = 0, co = 0, sc = 0, cc = 0;
+    ErrAcc ea = {0};
     for (size_t i0 = 0; i0 < d->n; i0 += BATCH) {
         size_t n = d->n - i0 < BATCH ? d->n - i0 : BATCH;
         const float *x = d->x + i0 * d->d;
@@ -101,30 +131,14 @@ static void pass(const CbMlp *orig, const double *po, const CbMlp *comp, const d
         cb_mlp_forward_d(comp, pc, x, n, zc, NULL);
         cb_measure_loss_acc(zo, n, k, d, i0, &so, &co);
         cb_measure_loss_acc(zc, n, k, d, i0, &sc, &cc);
-        for (size_t s = 0; err && s < n; ++s) {
-            double e2 = 0, f2 = 0;
-            for (size_t j = 0; j < k; ++j) {
-                double df = zo[s * k + j] - zc[s * k + j];
-                e2 += df * df;
-                f2 += zo[s * k + j] * zo[s * k + j];
-            }
-            double e = sqrt(e2);
-            if (e > emax) emax = e;
-            esum += e;
-            num += e2;
-            den += f2;
-        }
+        if (err) err_accumulate(zo, zc, n, k, &ea);
     }
     double nn = (double)d->n;
     lo->loss = so / nn;
     lc->loss = sc / nn;
     lo->acc = d->y ? co / nn : NAN;
     lc->acc = d->y ? cc / nn : NAN;
-    if (err) {
-        err[0] = emax;
-        err[1] = esum / nn;
-        err[2] = den > 0 ? num / den : NAN;
-    }
+    if (err) err_finish(&ea, d->n, err);
     free(zo);
     free(zc);
 }
@@ -149,23 +163,13 @@ static CbStatus check_data(const CbMlp *orig, const CbData *train)
 
 void cb_measure_output_error_logits(const double *zo, const double *zc, size_t n, size_t k, CbResult *res)
 {
-    double emax = 0, esum = 0, num = 0, den = 0;
-    for (size_t s = 0; s < n; ++s) {
-        double e2 = 0, f2 = 0;
-        for (size_t j = 0; j < k; ++j) {
-            double df = zo[s * k + j] - zc[s * k + j];
-            e2 += df * df;
-            f2 += zo[s * k + j] * zo[s * k + j];
-        }
-        double e = sqrt(e2);
-        if (e > emax) emax = e;
-        esum += e;
-        num += e2;
-        den += f2;
-    }
-    res->task[CB_T_out_err_max] = emax;
-    res->task[CB_T_out_err_mean] = n ? esum / (double)n : NAN;
-    res->task[CB_T_out_err_norm] = den > 0 ? num / den : NAN;
+    ErrAcc ea = {0};
+    double err[3];
+    err_accumulate(zo, zc, n, k, &ea);
+    err_finish(&ea, n, err);
+    res->task[CB_T_out_err_max] = err[0];
+    res->task[CB_T_out_err_mean] = err[1];
+    res->task[CB_T_out_err_norm] = err[2];
 }
 
 CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbData *train, CbResult *res)
