@@ -292,7 +292,7 @@ class Report:
         if t["width"].nunique() < 2:
             self.lack("000 Figure 1: needs at least two widths (found %d)" % t["width"].nunique())
             return
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(9, 4.5))
         for (m, p), s in t.groupby(["method", "params"]):
             g = s.groupby("width")["out_err_norm"]
             mu, sd = g.mean(), g.std().fillna(0.0)
@@ -302,7 +302,7 @@ class Report:
         ax.set_ylabel("normalized error E||f - f^||^2 / E||f||^2")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), ncol=1 + t.groupby(["method", "params"]).ngroups // 30)
         self.say("## 000 Figure 1: normalized compression error vs width")
         self.say("")
         self.savefig(fig, "fig_000_fig1_width.png",
