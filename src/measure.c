@@ -213,9 +213,3 @@ CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *tra
     free(pc);
     return CB_OK;
 }
-
-CbStatus cb_measure_all(const CbTaskCtx *ctx, const CbMlp *comp, CbResult *res)
-{
-    cb_measure_layers(ctx->model->mlp, comp, res);
-    return cb_measure_task(ctx->model->mlp, comp, ctx->train, ctx->test, res);
-}

@@ -27,50 +27,6 @@ static double mono_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Per-layer counts of the compressed weights Wc against the original W. */
-static void count_layers(const CbMlp *orig, const CbMlp *comp, CbResult *res, size_t *nnz_before, size_t *nnz_after)
-{
-    *nnz_before = *nnz_after = 0;
-    for (int l = 0; l < orig->depth; ++l) {
-        size_t rows = orig->widths[l + 1], cols = orig->widths[l];
-        const float *W = orig->W[l], *Wc = comp->W[l];
-        size_t before = 0, after = 0, max_row = 0;
-        size_t *col_count = cb_calloc(cols, sizeof *col_count);
-        double fro_w = 0, fro_d = 0;
-        for (size_t i = 0; i < rows; ++i) {
-            size_t in_row = 0;
-            for (size_t j = 0; j < cols; ++j) {
-                double w = W[i * cols + j], wc = Wc[i * cols + j];
-                before += w != 0;
-                if (wc != 0) {
-                    ++after;
-                    ++in_row;
-                    ++col_count[j];
-                }
-                fro_w += w * w;
-                fro_d += (w - wc) * (w - wc);
-            }
-            if (in_row > max_row) max_row = in_row;
-        }
-        size_t max_col = 0;
-        for (size_t j = 0; j < cols; ++j)
-            if (col_count[j] > max_col) max_col = col_count[j];
-        free(col_count);
-        CbLayerRow *L = &res->layers[l];
-        L->layer = l;
-        L->d_out = (int32_t)rows;
-        L->d_in = (int32_t)cols;
-        L->v[CB_L_nnz] = (double)after;
-        L->v[CB_L_kept_fraction] = before ? (double)after / (double)before : NAN;
-        L->v[CB_L_max_nnz_row] = (double)max_row;
-        L->v[CB_L_max_nnz_col] = (double)max_col;
-        L->v[CB_L_fro_W] = sqrt(fro_w);
-        L->v[CB_L_fro_delta] = sqrt(fro_d);
-        *nnz_before += before;
-        *nnz_after += after;
-    }
-}
-
 CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
 {
     const CbMethod *m = cb_method_find(ctx->method);
@@ -116,13 +72,7 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
         res->task[CB_T_gen_error] = (1 - res->task[CB_T_test_acc]) - (1 - res->task[CB_T_train_acc]);
 
     /* 4. Count what the compression kept. */
-    if (st == CB_OK) {
-        size_t before, after;
-        count_layers(orig, comp, res, &before, &after);
-        res->task[CB_T_nnz] = (double)after;
-        res->task[CB_T_kept_fraction] = before ? (double)after / (double)before : NAN;
-        res->task[CB_T_sparsity] = 1 - res->task[CB_T_kept_fraction];
-    }
+    if (st == CB_OK) cb_measure_layers(orig, comp, res); /* nnz, j_r/j_c, ||W||_F, ||Delta||_F */
 
     /* 5. Measure (norms, Latala brackets, j_r/j_c, margins, sketches: issue 5/6,
      *    according to ctx->measure) and 6. bounds — the measurement modules'

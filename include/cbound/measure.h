@@ -44,9 +44,6 @@ CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbD
  * training inputs (the driver computes them once per task and shares them). */
 void cb_measure_output_error_logits(const double *zo, const double *zc, size_t n, size_t k, CbResult *res);
 
-/* Both, for the driver: original = ctx->model->mlp. */
-CbStatus cb_measure_all(const CbTaskCtx *ctx, const CbMlp *comp, CbResult *res);
-
 /* Mean loss and accuracy of logits z (n, k) against data rows [i0, i0+n): the
  * same conventions as cb_train_eval (exposed for the tests). */
 void cb_measure_loss_acc(const double *z, size_t n, size_t k, const CbData *d, size_t i0, double *loss_sum,
