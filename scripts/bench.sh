@@ -41,14 +41,14 @@ for spec in "784 8192 3" "2500 2048 3"; do
 done
 
 # ---------------------------------------------------------------- spectral norms
-# Certified ‖A‖₂ (src/norms.c: Lanczos on AᵀA, residual bound, rtol 1e-9) against numpy's
+# Certified ‖A‖₂ (src/measure/norms.c: Lanczos on AᵀA, residual bound, rtol 1e-9) against numpy's
 # norm(A, 2) (full SVD in float64, one thread) on the same 2500 × 2500 matrix, in the same
 # run: "gaussian" (the hard case: clustered top singular values) and "spiked" (an outlier,
 # as trained weights have). The matrix holds float32 values (layer weights are float32);
 # cbound streams them as float32 and sums in double; numpy gets the same values as float64
 # (its float32 SVD would not reach 1e-9). The double kernel on the same values is timed
 # too. The three alternate BENCH_REPEAT (2) times; each one's best run is compared.
-# Goal (issue 5): >= 20x faster than numpy at the same accuracy.
+# Target: >= 20x faster than numpy at the same accuracy.
 echo
 echo "== spectral norm: certified Lanczos vs numpy norm(A, 2) (full SVD), one core, n = ${BENCH_NORM_N:-2500}"
 for kind in gaussian spiked; do
@@ -83,8 +83,8 @@ PY
 done
 
 # ---------------------------------------------------------------- sparse matrix sketching
-# Y = A W Bᵀ of a random sparse layer (src/sketch.c) and its recovery by every solver, one
-# core (README "Sparse matrix sketching"). 784 × 784 at 5% density (nnz ≈ 31k; Theorem
+# Y = A W Bᵀ of a random sparse layer (src/measure/sketch.c) and its recovery by every solver, one
+# core (docs/sketching.md). 784 × 784 at 5% density (nnz ≈ 31k; Theorem
 # 5.1's m = 1445 > p, so m = 784): joint (SSMP over vec W on the implicit A ⊗ B), joint-lp
 # (GLPK on the explicit A ⊗ B: refused at δ = 7, run at δ = 3 under the cap), separable
 # lp, ssmp, ssmp+lp. The LPs stop at BENCH_SKETCH_LP_CAP (300) seconds and then say "not
@@ -101,7 +101,7 @@ cap=${BENCH_SKETCH_LP_CAP:-300}
 for m in 700 600; do
     "$CBOUND" sketch --random 784x784 --density 0.05 --m "$m" --solver joint | grep '^sketch'
 done
-for run in "800 4" "800 5" "500 5"; do # the joint solver's cost grows like δ⁶ (README)
+for run in "800 4" "800 5" "500 5"; do # the joint solver's cost grows like δ⁶ (docs/sketching.md)
     set -- $run
     "$CBOUND" sketch --random 2500x2500 --density 0.002 --m "$1" --delta-a "$2" --delta-b "$2" \
         --solver joint | grep '^sketch'
@@ -161,6 +161,59 @@ awk -v t1="${wall[1]}" -v t2="${wall[2]}" -v t3="${wall[3 --no-local-worker]}" \
     printf "efficiency at 2 workers: -n 2 (rank 0 works too) %.1f%%; -n 3 --no-local-worker (dedicated manager) %.1f%%  [E = T1 / (2 T), wall clock]\n", 100 * t1 / (2 * t2), 100 * t1 / (2 * t3)
     printf "work efficiency: -n 2 %.1f%%; -n 3 --no-local-worker %.1f%%  [CPU(-n 1) / CPU(-n P)]\n", 100 * c1 / c2, 100 * c1 / c3 }'
 echo "(load average now: $(cut -d' ' -f1-3 /proc/loadavg); on a loaded machine the workers share cores with other processes)"
+
+# ---------------------------------------------------------------- results file size and write time at scale
+# jobs/sweeps/bench-overhead.yaml with BENCH_TIDY_TASKS (200,000) noop tasks, -n 1: bytes per
+# task of the .h5 (schema 2: compressed, variable-length text) and of the journal, and the
+# time of the final rewrite of the .h5 (the run's "written in" line). Then the same sweep
+# with --flush-every 1: rewrites are spaced by 20x the last one's duration, so their total
+# stays a bounded fraction of the run instead of growing with the square of the task count;
+# the difference in wall time between the two runs is what the periodic rewrites cost.
+# Goal: <= 100 bytes per task on disk.
+echo
+n_tidy=${BENCH_TIDY_TASKS:-200000}
+echo "== results file at scale: $n_tidy noop tasks (-n 1)"
+sed -e "s#^output: .*#output: $tmp/tidy.h5#" -e "s#range: \[0, 10000\]#range: [0, $n_tidy]#" \
+    jobs/sweeps/bench-overhead.yaml >"$tmp/tidy.yaml"
+for every in 60 1; do
+    rm -rf "$tmp/tidy.h5" "$tmp/tidy.h5.journal" "$tmp/tidy"
+    t0=$(date +%s.%N)
+    out=$(mpirun -n 1 "$CBOUND" run --flush-every "$every" "$tmp/tidy.yaml" | tail -1)
+    wall=$(echo "$(date +%s.%N) - $t0" | bc)
+    h5=$(stat -c %s "$tmp/tidy.h5") jr=$(stat -c %s "$tmp/tidy.h5.journal")
+    printf -- "--flush-every %-3s %.1f s wall; .h5 %d bytes = %.1f bytes/task; journal %d bytes = %.0f bytes/task; final write: %s\n" \
+        "$every" "$wall" "$h5" "$(echo "$h5 / $n_tidy" | bc -l)" "$jr" "$(echo "$jr / $n_tidy" | bc -l)" \
+        "$(echo "$out" | grep -o 'written in [0-9.]* s')"
+done
+echo "(load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+
+# ---------------------------------------------------------------- magnitude-based pruning kernel
+# 004 Algorithm 1 on one 2500 × 2500 float32 layer: the fast kernel (src/compress/mbp.c)
+# against the naive reference kernel it is tested against (tests/test_mbp.c checks that
+# they give the same mask and prints both times; the ratio is measured here, not in
+# `make check`, since it depends on the machine's load). BENCH_REPEAT (2) runs, the best
+# time of each kernel compared. Goal: fast <= 0.8 x reference.
+echo
+echo "== mbp prune kernel: fast vs reference, 2500 x 2500, one core"
+build=$(dirname "$CBOUND")
+make -s BUILD="$build" "$build/tests/test_mbp" >/dev/null
+tf="" tr=""
+for rep in $(seq "${BENCH_REPEAT:-2}"); do
+    line=$("$build/tests/test_mbp" | grep '^# mbp 2500x2500:')
+    echo "$line"
+    f=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) ms (reference kernel \([0-9.]*\) ms).*/\1/p')
+    r=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) ms (reference kernel \([0-9.]*\) ms).*/\2/p')
+    [ -n "$f" ] && [ -n "$r" ] || { echo "bench: no timing line from $build/tests/test_mbp" >&2; exit 1; }
+    if [ -z "$tf" ] || awk -v a="$f" -v b="$tf" 'BEGIN{exit !(a < b)}'; then tf=$f; fi
+    if [ -z "$tr" ] || awk -v a="$r" -v b="$tr" 'BEGIN{exit !(a < b)}'; then tr=$r; fi
+done
+awk -v f="$tf" -v r="$tr" 'BEGIN { printf "mbp 2500x2500: fast %.1f ms, reference %.1f ms, ratio %.2f (goal <= 0.8)%s\n",
+    f, r, f / r, f / r <= 0.8 ? "" : "  ABOVE GOAL" }'
+
+# ---------------------------------------------------------------- Occam bounds from code length
+# docs/nonvacuous.md: Fashion-MNIST and the MNIST subset, whole pipeline under mpirun -n 2 (~15-25 min).
+echo
+scripts/bench_occam.sh "$CBOUND"
 
 # ---------------------------------------------------------------- (keep last)
 echo

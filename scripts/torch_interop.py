@@ -2,9 +2,16 @@
 """PyTorch <-> cbound model files (HDF5 schema "cbound-model" v1, include/cbound/model.h).
 
   export IN.pt OUT.h5 [--act A] [--beta B] [--init INIT.pt] [--dataset TEXT] [--force]
-      IN.pt is a torch.save'd nn.Sequential of Linear / ReLU / Tanh / Softplus /
-      Identity layers (Flatten allowed first), or a state_dict of such a Sequential
-      ("0.weight", "0.bias", "2.weight", ...; then --act names the activation).
+      IN.pt is a torch.save'd nn.Module whose forward is a chain of Linear layers and
+      one kind of activation (ReLU / Tanh / Softplus / Identity, as modules or as
+      torch.relu / F.relu / torch.tanh / F.softplus), with Flatten / view / reshape
+      before the first Linear and Dropout anywhere (ignored: inference); the module is
+      traced with torch.fx, so named submodules (fc1, fc2, ...) and custom classes work
+      (the class must be importable: IN.pt's directory and the current directory are on
+      the import path). Or a state_dict of an nn.Sequential ("0.weight", "0.bias", ...;
+      then --act names the activation).
+      From Python: sys.path.insert(0, "<cbound>/scripts"); import torch_interop;
+      torch_interop.export_module(model, "OUT.h5", init=None, dataset="...").
       --init gives the initial weights in the same form; without it W_init = W and the
       file says init_known = 0 (distances from init are then unknown, not zero).
   import IN.h5 OUT.pt [--module MODULE.pt] [--init-out INIT.pt]
@@ -13,7 +20,7 @@
   hash FILE.h5      print the content hash computed here (cbound computes the same)
   rehash FILE.h5    recompute content_hash / init_hash in place after editing weights
 
-The content hash (cb_rng_hash64 in src/rng.c, chained per chunk): FNV-1a over the
+The content hash (cb_rng_hash64 in src/core/rng.c, chained per chunk): FNV-1a over the
 bytes, then the splitmix64 finalizer; chunks in order: (depth + 3) little-endian
 uint64 (depth, widths[0..depth], bias), then per layer W (float32 LE, row-major) and b.
 Files are written atomically (OUT.tmp.<pid>, then rename). Exit status 1 on errors.
@@ -84,73 +91,169 @@ def _act_of(mod):
     return None
 
 
-def layers_from_module(seq):
-    """nn.Sequential -> (Ws, bs or None, act, beta)."""
-    nn = _torch().nn
-    if not isinstance(seq, nn.Sequential):
-        raise InteropError("expected an nn.Sequential, found %s" % type(seq).__name__)
-    Ws, bs, acts = [], [], []
-    mods = list(seq.children())
-    if mods and isinstance(mods[0], nn.Flatten):
-        mods = mods[1:]
+def _trace_ops(module):
+    """torch.fx trace of module -> [(kind, payload, name)] along its single data path:
+    ("linear", nn.Linear, name), ("act", (act, beta), name), ("flatten", None, name),
+    ("dropout", None, name). Raises InteropError naming the first unsupported operation."""
+    torch = _torch()
+    nn, F = torch.nn, torch.nn.functional
+    try:
+        import torch.fx as fx
+        gm = fx.symbolic_trace(module)
+    except Exception as e:  # data-dependent control flow etc.
+        raise InteropError("cannot trace %s with torch.fx (%s: %s); cbound imports modules whose forward is "
+                           "a fixed chain of layers" % (type(module).__name__, type(e).__name__, e))
+    mods = dict(gm.named_modules())
+    fn_act = {torch.relu: ("relu", 1.0), F.relu: ("relu", 1.0), torch.tanh: ("tanh", 1.0), F.tanh: ("tanh", 1.0)}
+    ops, prev = [], None
+    for node in gm.graph.nodes:
+        if node.op == "placeholder":
+            if prev is not None:
+                raise InteropError("the module takes more than one input (%s)" % node.name)
+            prev = node
+            continue
+        if node.op == "output":
+            if node.args[0] is not prev:
+                raise InteropError("the output is not the end of the layer chain")
+            break
+        if node.op == "get_attr":
+            raise InteropError("operation %s reads a parameter directly (%s); cbound imports Linear layers"
+                               % (node.name, node.target))
+        args = [a for a in node.args if isinstance(a, fx.Node)]
+        if len(args) != 1 or args[0] is not prev or any(isinstance(v, fx.Node) for v in node.kwargs.values()):
+            raise InteropError("operation %s (%s) is not a step of a single chain (branches, residuals and "
+                               "multi-input operations are not MLP layers)" % (node.name, node.target))
+        name = str(node.target)
+        if node.op == "call_module":
+            m = mods[node.target]
+            if isinstance(m, nn.Linear):
+                ops.append(("linear", m, name))
+            elif isinstance(m, nn.Dropout):
+                ops.append(("dropout", None, name))
+            elif isinstance(m, nn.Flatten):
+                ops.append(("flatten", None, name))
+            elif _act_of(m) is not None:
+                ops.append(("act", _act_of(m), name))
+            else:
+                raise InteropError("layer '%s' is %s; cbound models hold Linear layers, one activation (ReLU, Tanh, "
+                                   "Softplus, Identity), Flatten and Dropout" % (name, type(m).__name__))
+        elif node.op == "call_function":
+            if node.target in fn_act:
+                ops.append(("act", fn_act[node.target], node.name))
+            elif node.target is F.softplus:
+                beta = node.kwargs.get("beta", node.args[1] if len(node.args) > 1 else 1.0)
+                ops.append(("act", ("softplus", float(beta)), node.name))
+            elif node.target is F.dropout:
+                ops.append(("dropout", None, node.name))
+            elif node.target is torch.flatten:
+                ops.append(("flatten", None, node.name))
+            else:
+                raise InteropError("function %s (%s) is not supported in a cbound MLP"
+                                   % (node.name, getattr(node.target, "__name__", node.target)))
+        elif node.op == "call_method":
+            if node.target in ("view", "reshape", "flatten"):
+                ops.append(("flatten", None, node.name))
+            elif node.target in ("relu", "tanh"):
+                ops.append(("act", (node.target, 1.0), node.name))
+            else:
+                raise InteropError("method .%s() (%s) is not supported in a cbound MLP" % (node.target, node.name))
+        prev = node
+    return ops
+
+
+def layers_from_module(module, quiet=False):
+    """nn.Module (traced with torch.fx) -> (Ws, bs or None, act, beta)."""
+    Ws, bs, acts, notes = [], [], [], []
     pending_act = None
-    for i, m in enumerate(mods):
-        if isinstance(m, nn.Linear):
+    for kind, payload, name in _trace_ops(module):
+        if kind == "dropout":
+            notes.append(name)
+        elif kind == "flatten":
+            if Ws:
+                raise InteropError("'%s' reshapes between Linear layers; only a leading Flatten is an MLP" % name)
+        elif kind == "linear":
             if Ws and pending_act is None:
-                raise InteropError("module %d: two Linear layers without an activation between them" % i)
+                raise InteropError("'%s': two Linear layers without an activation between them" % name)
             if pending_act is not None:
                 acts.append(pending_act)
             pending_act = None
-            Ws.append(m.weight.detach().cpu().numpy().astype("<f4"))
-            bs.append(None if m.bias is None else m.bias.detach().cpu().numpy().astype("<f4"))
+            Ws.append(payload.weight.detach().cpu().numpy().astype("<f4"))
+            bs.append(None if payload.bias is None else payload.bias.detach().cpu().numpy().astype("<f4"))
         else:
-            a = _act_of(m)
-            if a is None:
-                raise InteropError("module %d is %s; cbound models hold only Linear, ReLU, Tanh, Softplus, "
-                                   "Identity (and a leading Flatten)" % (i, type(m).__name__))
             if not Ws or pending_act is not None:
-                raise InteropError("module %d: activation %s must follow a Linear layer" % (i, type(m).__name__))
-            pending_act = a
+                raise InteropError("activation '%s' must follow a Linear layer" % name)
+            pending_act = payload
     if not Ws:
-        raise InteropError("the Sequential has no Linear layer")
+        raise InteropError("the module has no Linear layer")
     if pending_act is not None and pending_act[0] != "identity":
-        raise InteropError("the last module is an activation (%s); cbound networks end with a Linear "
+        raise InteropError("the last operation is an activation (%s); cbound networks end with a Linear "
                            "layer (logits)" % pending_act[0])
     if len(set(acts)) > 1:
         raise InteropError("hidden activations differ (%s); cbound uses one activation for all hidden layers"
                            % sorted(set(acts)))
     if len({b is None for b in bs}) > 1:
         raise InteropError("some Linear layers have a bias and some do not; cbound needs all or none")
+    for a, b in zip(Ws, Ws[1:]):
+        if b.shape[1] != a.shape[0]:
+            raise InteropError("Linear layers do not chain: %d outputs feed %d inputs" % (a.shape[0], b.shape[1]))
+    if notes and not quiet:
+        print("note: %s ignored (dropout is the identity at inference)" % ", ".join(notes), file=sys.stderr)
     act, beta = acts[0] if acts else ("identity", 1.0)
     return Ws, (None if bs[0] is None else bs), act, beta
 
 
+def export_module(module, path, init=None, dataset="imported from PyTorch", force=False):
+    """Write a cbound model file from an nn.Module (and optionally its initial-weights twin)."""
+    Ws, bs, act, beta = layers_from_module(module)
+    init_l = None
+    if init is not None:
+        W0s, b0s, _, _ = layers_from_module(init, quiet=True)
+        init_l = (W0s, b0s)
+    write_model(path, Ws, bs, act, beta, init_l, dataset, "", force)
+    return content_hash(Ws, bs)
+
+
 def layers_from_state_dict(sd, act, beta):
-    """state_dict of a Sequential ('<i>.weight', '<i>.bias') -> (Ws, bs or None, act, beta)."""
+    """state_dict -> (Ws, bs or None, act, beta). The Linear layers are the '<prefix>.weight'
+    entries in the dict's order (a module's registration order: '0', '2', ... of a Sequential,
+    or 'fc1', 'fc2', ... of a custom module); their shapes must chain. A state_dict cannot say
+    what runs between the layers, hence --act; export the module itself to have it traced."""
     if act is None:
-        raise InteropError("a state_dict does not say which activation the network uses: pass --act")
-    idx = sorted({int(k.split(".")[0]) for k in sd if k.endswith(".weight")})
-    if not idx:
-        raise InteropError("the state_dict has no '<i>.weight' entries")
-    extra = [k for k in sd if k.split(".")[-1] not in ("weight", "bias")]
+        raise InteropError("a state_dict does not say which activation the network uses: pass --act "
+                           "(or export the module, whose forward is traced)")
+    names = [k[:-len(".weight")] for k in sd if k.endswith(".weight")]
+    if not names:
+        raise InteropError("the state_dict has no '<layer>.weight' entries")
+    extra = [k for k in sd if not (k.endswith(".weight") or k.endswith(".bias"))]
     if extra:
         raise InteropError("unexpected state_dict entries %s (only Linear weights and biases)" % extra[:3])
-    Ws = [sd["%d.weight" % i].detach().cpu().numpy().astype("<f4") for i in idx]
-    has_b = ["%d.bias" % i in sd for i in idx]
+    Ws = [sd[n + ".weight"].detach().cpu().numpy().astype("<f4") for n in names]
+    if any(W.ndim != 2 for W in Ws):
+        bad = [n for n, W in zip(names, Ws) if W.ndim != 2]
+        raise InteropError("layer '%s' has a %d-dimensional weight; cbound imports Linear layers"
+                           % (bad[0], sd[bad[0] + ".weight"].ndim))
+    for (n0, a), (n1, b) in zip(zip(names, Ws), zip(names[1:], Ws[1:])):
+        if b.shape[1] != a.shape[0]:
+            raise InteropError("layers '%s' (%d outputs) and '%s' (%d inputs) do not chain in the state_dict's "
+                               "order" % (n0, a.shape[0], n1, b.shape[1]))
+    has_b = [n + ".bias" in sd for n in names]
     if len(set(has_b)) > 1:
         raise InteropError("some layers have a bias and some do not; cbound needs all or none")
-    bs = [sd["%d.bias" % i].detach().cpu().numpy().astype("<f4") for i in idx] if has_b[0] else None
+    bs = [sd[n + ".bias"].detach().cpu().numpy().astype("<f4") for n in names] if has_b[0] else None
     return Ws, bs, act, beta
 
 
 def load_torch(path, act, beta):
     torch = _torch()
+    for d in (os.path.dirname(os.path.abspath(path)), os.getcwd()):  # where a custom class is defined
+        if d not in sys.path:
+            sys.path.insert(0, d)
     obj = torch.load(path, map_location="cpu")
     if isinstance(obj, torch.nn.Module):
         return layers_from_module(obj)
     if isinstance(obj, dict):
         return layers_from_state_dict(obj, act, beta)
-    raise InteropError("%s holds a %s; expected an nn.Sequential or its state_dict" % (path, type(obj).__name__))
+    raise InteropError("%s holds a %s; expected an nn.Module or an nn.Sequential's state_dict" % (path, type(obj).__name__))
 
 
 def build_sequential(Ws, bs, act, beta):
@@ -166,7 +269,7 @@ def build_sequential(Ws, bs, act, beta):
         mods.append(lin)
         if l < len(Ws) - 1:
             # nn.Softplus returns x itself where beta*x > threshold (20); cbound's softplus
-            # differs from that by < 2.1e-9/beta there (src/mlp.c).
+            # differs from that by < 2.1e-9/beta there (src/model/mlp.c).
             mods.append({"relu": nn.ReLU, "tanh": nn.Tanh, "identity": nn.Identity}[act]()
                         if act != "softplus" else nn.Softplus(beta=beta))
     return nn.Sequential(*mods)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `cbound bench-train` (the training section of `make bench`) on a tiny network: the
 # key=value line scripts/bench.sh parses, the data file scripts/bench_train.py reads
-# (and that script itself, on that file), and the usage errors.
+# (and that script itself, on that file), and the usage errors; every command's exit
+# status is checked.
 # Prints "bench_cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -10,10 +11,8 @@ export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CO
 T=$(mktemp -d /tmp/cbound-test-bench-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 passed=0; failed=0
-for try in 1 2 3 4 5; do # private copy: other builds may relink build/cbound meanwhile
-    cp "$CBOUND" "$T/cbound" 2>/dev/null && "$T/cbound" --version >/dev/null 2>&1 && break
-    sleep 2
-done
+. tests/helpers.sh
+private_copy "$CBOUND" "$T/cbound" # private copy: other builds may relink build/cbound meanwhile
 CBOUND=$T/cbound
 ok() { echo "PASS $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; failed=$((failed + 1)); }
@@ -28,11 +27,12 @@ rate=$(get "$T/out" samples_per_s); ratio=$(get "$T/out" mem_ratio)
 check "samples_per_s > 0 ($rate), mem_ratio present ($ratio)" awk -v r="$rate" -v m="$ratio" 'BEGIN { exit !(r > 0 && m ~ /^-?[0-9.]+$/) }'
 check "data file = x (300 x 30 float32) + y (300 int32)" test "$(stat -c %s "$T/d.bin")" -eq $((300 * 30 * 4 + 300 * 4))
 /usr/bin/python3 scripts/bench_train.py --data "$T/d.bin" --widths 30,17,5 --batch 64 --epochs 1 >"$T/tout" 2>&1; rc=$?
-check "bench_train.py reads it (exit $rc)" grep -q '^bench-train-torch widths=30,17,5 batch=64 samples=300 epochs=1 params=617 ' "$T/tout"
+check "bench_train.py reads it (exit $rc)" test "$rc" -eq 0
+check "bench_train.py prints its key=value line" grep -q '^bench-train-torch widths=30,17,5 batch=64 samples=300 epochs=1 params=617 ' "$T/tout"
 /usr/bin/python3 scripts/bench_train.py --data "$T/d.bin" --widths 31,17,5 >"$T/tout2" 2>&1; rc=$?
-check "bench_train.py refuses a size mismatch (exit $rc)" grep -q "does not match the widths" "$T/tout2"
+check "bench_train.py refuses a size mismatch (exit $rc, want 1)" bash -c "[ $rc -eq 1 ] && grep -q 'does not match the widths' '$T/tout2'"
 /usr/bin/python3 scripts/bench_train.py --data /dev/null >"$T/tout3" 2>&1; rc=$?
-check "bench_train.py refuses an empty file (exit $rc)" grep -q "0 bytes is not" "$T/tout3"
+check "bench_train.py refuses an empty file (exit $rc, want 1)" bash -c "[ $rc -eq 1 ] && grep -q '0 bytes is not' '$T/tout3'"
 
 "$CBOUND" bench-train --help >"$T/h" 2>&1; rc=$?
 check "--help (exit $rc)" bash -c "[ $rc -eq 0 ] && grep -q 'usage: cbound bench-train' '$T/h'"

@@ -1,9 +1,11 @@
 /*
- * test_bounds — every bound, per-layer and per-task column of src/bounds.c on a tiny
- * network (12 -> 9 -> 7 -> 4, biases, MBP-pruned, one layer discretized) recomputed
- * by scripts/bounds_ref.py: an independent numpy implementation reading the stored
- * model files and data. Also: margins and quantiles by brute force, the authors'
- * lpq_norm, the recipe's bisection, and the error paths.
+ * test_bounds — every bound, per-layer and per-task column of src/measure/bounds.c on a tiny
+ * network (12 -> 9 -> 60 -> 4, biases, MBP-pruned, one layer discretized; the 60 -> 4
+ * layer has Lemma D.1's kappa < 1) recomputed by scripts/bounds_ref.py: an independent
+ * numpy/scipy implementation reading the stored model files and data. Also: margins and
+ * quantiles by brute force, the authors' lpq_norm, Thm 5.1's counts on a hand-computed
+ * case, the recipe's needed margin recomputed here (LAPACK SVD of the same masks),
+ * what every row says of itself (scale, vacuous, applies, why_not), and the error paths.
  */
 #include "check.h"
 #include "cbound/bounds.h"
@@ -11,6 +13,7 @@
 #include "cbound/latala.h"
 #include "cbound/margins.h"
 #include "cbound/mbp.h"
+#include "cbound/measure.h"
 #include "cbound/model.h"
 #include "cbound/norms.h"
 
@@ -18,7 +21,7 @@
 #include <unistd.h>
 
 enum { N = 150, D0 = 12, K = 4 };
-static const size_t widths[4] = {D0, 9, 7, K};
+static const size_t widths[4] = {D0, 9, 60, K};
 
 static void make_data(const CbMlp *f, CbData *tr, float *x, int32_t *y, int wrong_every)
 {
@@ -123,7 +126,7 @@ static void compare_with_numpy(const char *dir, const CbResult *res)
             if (!r) continue;
             char what[160];
             snprintf(what, sizeof what, "%s/%s ln value", a, b);
-            cmp(what, r->log_value, v[0], 1e-7);
+            cmp(what, r->value_ln, v[0], 1e-7);
             snprintf(what, sizeof what, "%s/%s gamma", a, b);
             cmp(what, r->gamma, v[1], 1e-7);
             snprintf(what, sizeof what, "%s/%s margin loss", a, b);
@@ -137,12 +140,167 @@ static void compare_with_numpy(const char *dir, const CbResult *res)
     }
     int rc = pclose(p);
     CHECK(rc == 0, "bounds_ref.py exit status %d", rc);
-    CHECK(n_layer == 3 * 16 && n_task >= 13, "numpy recomputed %d layer values, %d task values", n_layer, n_task);
+    CHECK(n_layer == 3 * 18 && n_task >= 13, "numpy recomputed %d layer values, %d task values", n_layer, n_task);
     CHECK(n_bound == res->n_bounds, "numpy recomputed %d of %d bound rows", n_bound, res->n_bounds);
 }
 
+
+static const CbBoundRow *find_row(const CbResult *res, const char *name, const char *variant)
+{
+    for (int i = 0; i < res->n_bounds; ++i)
+        if (!strcmp(res->bounds[i].name, name) && !strcmp(res->bounds[i].variant, variant)) return &res->bounds[i];
+    return NULL;
+}
+
+/* What every row says of itself agrees with its numbers. */
+static void check_rows_truthful(const CbResult *res, int biased)
+{
+    int bad_scale = 0, bad_vac = 0, bad_bias = 0, bad_why = 0, complexity = 0;
+    for (int i = 0; i < res->n_bounds; ++i) {
+        const CbBoundRow *b = &res->bounds[i];
+        int err = !strcmp(b->scale, "error");
+        complexity += !err;
+        if (err ? !((isnan(b->error_bound) && isnan(b->value_ln)) || b->error_bound == exp(b->value_ln))
+                : !isnan(b->error_bound) || strcmp(b->scale, "complexity"))
+            ++bad_scale;
+        if (b->vacuous != !(b->error_bound < 1)) ++bad_vac;
+        if (biased != (strstr(b->why_not, "biases") != NULL)) {
+            ++bad_bias;
+            printf("row %s/%s: why_not '%s'\n", b->name, b->variant, b->why_not);
+        }
+        if (b->applies != (b->why_not[0] == '\0')) ++bad_why;
+    }
+    CHECK(res->n_bounds > 10 && complexity == 3 && !bad_scale, "%d rows: error_bound = exp(value_ln) on scale error, NaN on "
+          "the %d complexity rows (%d wrong)", res->n_bounds, complexity, bad_scale);
+    CHECK(!bad_vac, "vacuous = !(error_bound < 1) on every row (%d wrong)", bad_vac);
+    CHECK(!bad_bias, "biases %s on every row's why_not (%d wrong)", biased ? "named" : "absent", bad_bias);
+    CHECK(!bad_why, "applies = 1 exactly when why_not is empty (%d wrong)", bad_why);
+}
+
+/* needed(d) of the authors' recipe, written out independently of src/measure/bounds.c:
+ * e max||x|| prod_l kappa_l ||A_l|| sum_l ||Delta_l|| / ||A_l||, with the recipe's masks
+ * (cb_latala_mc_delta on stream replicate 2^30 + l, diagonal pruned, Psi = np.var),
+ * kappa_l from the authors' bisected t, and LAPACK's dgesdd for every norm. */
+static double needed_ref(const CbTaskCtx *ctx, const CbMlp *f, double d, size_t n, double xmax)
+{
+    double s = 0, lprod = 0;
+    for (int l = 0; l < f->depth; ++l) {
+        size_t m = f->widths[l + 1], k = f->widths[l];
+        double *A = malloc(m * k * sizeof *A), *P = malloc(m * k * sizeof *P), *D = malloc(m * k * sizeof *D);
+        double mean = 0, var = 0, sa, sd;
+        for (size_t i = 0; i < m * k; ++i) mean += (A[i] = f->W[l][i]);
+        mean /= (double)(m * k);
+        for (size_t i = 0; i < m * k; ++i) var += (A[i] - mean) * (A[i] - mean);
+        var /= (double)(m * k);
+        cb_norms_spectral_ref(A, m, k, &sa);
+        double t = cb_latala_kw_t_bisect((double)n, (double)k, 0.99, 0.01);
+        if (isnan(t)) t = cb_latala_kw_t((double)n, (double)k, 0.99);
+        double kap = m < k ? fmin(t * sqrt((double)m), 1.0) : 1.0;
+        lprod += log(sa) + log(kap);
+        if (d > 0) {
+            for (size_t i = 0; i < m * k; ++i) P[i] = exp(-A[i] * A[i] / (d * var));
+            cb_latala_mc_delta(A, P, m, k, ctx->seed, ctx->key, (1u << 30) + (uint32_t)l, D);
+            cb_norms_spectral_ref(D, m, k, &sd);
+            s += sd / sa;
+        }
+        free(A); free(P); free(D);
+    }
+    return exp(1.0) * xmax * s * exp(lprod);
+}
+
+/* Thm 5.1's counts on a hand-computed case (cb_bounds_compute on given inputs). */
+static void test_counts_by_hand(void)
+{
+    /* layer 0: W is 6 x 10, j_r = 3, j_c = 2, nnz 17; layer 1: W is 4 x 6, j_r = 2, j_c = 3, nnz 7;
+     * float32 weights (rho NaN: ln r = 32 ln 2), MBP with chi = 0.25, lambda = 1.
+     * measured_j:  max(3*6, 2*10) ln^2 10 + max(2*4, 3*6) ln^2 6   (times 32 ln 2)
+     *            = 20 ln^2 10 + 18 ln^2 6
+     * measured_j_proof (j p ln^2 p): 3*10 ln^2 10 + 3*6 ln^2 6
+     * predicted_j (3 lambda chi p^2 ln^2 p): 0.75 (100 ln^2 10 + 36 ln^2 6)
+     * predicted_j_printed (3 lambda chi d1 d2 ln^2 p): 0.75 (60 ln^2 10 + 24 ln^2 6) */
+    CbBoundLayer ly[2] = {{.d_in = 10, .d_out = 6, .spec = 2.385, .spec_comp = 2.2, .spec_delta = 0.31, .fro = 3.1,
+                           .fro_comp = 2.9, .l21 = 5.5, .l21_comp = 5.1, .fro_init = NAN, .l21_init = NAN, .lpq_authors = 3.1,
+                           .nnz = 17, .j_r = 3, .j_c = 2, .max_abs_comp = 0.9, .rho = NAN, .eps_gamma = 0.05, .kappa = 1, .chi = 0.25},
+                          {.d_in = 6, .d_out = 4, .spec = 1.7, .spec_comp = 1.6, .spec_delta = 0.2, .fro = 2.2, .fro_comp = 2.0,
+                           .l21 = 3.3, .l21_comp = 3.0, .fro_init = NAN, .l21_init = NAN, .lpq_authors = 2.2, .nnz = 7, .j_r = 2,
+                           .j_c = 3, .max_abs_comp = 0.8, .rho = NAN, .eps_gamma = 0.04, .kappa = 0.7, .chi = 0.25}};
+    double mf[5] = {0.4, 1.1, 2.0, 2.5, 3.9}, mg[5] = {0.3, 1.0, 2.1, 2.4, 3.8};
+    CbBoundInputs in = {.L = 2, .layer = ly, .n = 5, .x_norm_max = 3.3, .x_fro = 6.0, .d0 = 10, .mf = mf, .mg = mg,
+                        .out_err_linf = 0.05, .lambda = 1, .delta = 0.1, .bias = 0};
+    CbResult res;
+    cb_result_init(&res, 2);
+    cb_bounds_compute(&in, &res);
+    double l10 = log(10) * log(10), l6 = log(6) * log(6), lr = 32 * M_LN2;
+    const CbBoundRow *b;
+    b = find_row(&res, "sketch_004_thm5.2", "measured_j");
+    CHECK(b && fabs(b->complexity - (20 * l10 + 18 * l6) * lr) < 1e-9, "measured_j = max(j_r d_out, j_c d_in) ln^2 p: %.10g",
+          b ? b->complexity : NAN);
+    b = find_row(&res, "sketch_004_thm5.2", "measured_j_proof");
+    CHECK(b && fabs(b->complexity - (30 * l10 + 18 * l6) * lr) < 1e-9, "measured_j_proof = j p ln^2 p");
+    b = find_row(&res, "sketch_004_thm5.2", "predicted_j");
+    CHECK(b && fabs(b->complexity - 0.75 * (100 * l10 + 36 * l6) * lr) < 1e-9, "predicted_j = 3 lambda chi p^2 ln^2 p");
+    b = find_row(&res, "sketch_004_thm5.2", "predicted_j_printed");
+    CHECK(b && fabs(b->complexity - 0.75 * (60 * l10 + 24 * l6) * lr) < 1e-9, "predicted_j_printed = 3 lambda chi d1 d2 ln^2 p");
+    CHECK(b && !b->applies && strstr(b->why_not, "probability"), "lambda = 1: Thm 5.2's probability <= 0 named: %s",
+          b ? b->why_not : "");
+    b = find_row(&res, "sketch_004_thm5.2", "measured_j");
+    CHECK(b && b->applies && b->vacuous && b->error_bound >= 1 && res.task[CB_T_model_bias] != 1,
+          "bias-free, huge count on n = 5: applies, vacuous (bound %.3g)", b ? b->error_bound : NAN);
+    /* a bound below 1: a tiny count on many samples is not vacuous */
+    CbResult r2;
+    cb_result_init(&r2, 0);
+    CbBoundRow *t = cb_result_add_bound(&r2, "x", "y", "error", log(0.25), 1, 0, 1);
+    CHECK(!t->vacuous && t->error_bound == 0.25 && t->applies, "0.25: not vacuous, applies");
+    t = cb_result_add_bound(&r2, "x", "z", "error", 0.0, 1, 0, 1);
+    CHECK(t->vacuous, "a bound of exactly 1 is vacuous");
+    cb_result_bound_why(t, "gamma = %g < 0", -0.5);
+    cb_result_bound_why(t, "network has biases");
+    CHECK(!t->applies && !strcmp(t->why_not, "gamma = -0.5 < 0; network has biases"), "reasons joined: %s", t->why_not);
+    /* a negative 5th-percentile margin: the baseline row is kept, +inf, with the reason */
+    double neg[5] = {-0.4, 1.1, 2.0, 2.5, 3.9};
+    in.mf = neg;
+    in.bias = 1;
+    CbResult r3;
+    cb_result_init(&r3, 2);
+    cb_bounds_compute(&in, &r3);
+    b = find_row(&r3, "bartlett2017", "paper");
+    CHECK(b && isinf(b->value_ln) && !b->applies && strstr(b->why_not, "<= 0") && strstr(b->why_not, "biases"),
+          "gamma <= 0 baseline kept as +inf with its reasons: %s", b ? b->why_not : "(no row)");
+    cb_result_free(&res);
+    cb_result_free(&r2);
+    cb_result_free(&r3);
+}
+
+/* Assumption 3.1 statistics: Gaussian, uniform and Laplace samples, and a brute-force KS. */
+static void test_gaussianity(void)
+{
+    enum { M = 20000 };
+    double *a = malloc(M * sizeof *a), k, ks;
+    CbStream s = cb_rng_stream(7, 8, CB_RNG_TEST, 1);
+    for (int i = 0; i < M; ++i) a[i] = 0.3 + 1.7 * cb_rng_normal(&s);
+    cb_measure_gaussianity(a, M, &k, &ks);
+    CHECK(fabs(k) < 0.15 && ks < 0.015, "Gaussian: excess kurtosis %.3f ~ 0, KS %.4f ~ 0", k, ks);
+    for (int i = 0; i < M; ++i) a[i] = cb_rng_uniform_at(7, 9, CB_RNG_TEST, 0, (uint64_t)i);
+    cb_measure_gaussianity(a, M, &k, &ks);
+    /* uniform on [0,1] vs N(1/2, 1/12): sup |x - Phi((x - 1/2) sqrt 12)| = 0.0577 (at x = 0.5 -/+ 0.35) */
+    CHECK(fabs(k + 1.2) < 0.05 && fabs(ks - 0.0577) < 0.01, "uniform: kurtosis %.3f ~ -1.2, KS %.4f ~ 0.058", k, ks);
+    double small[5] = {-1.0, 0.5, 0.25, 2.0, -0.3}, bf = 0;
+    cb_measure_gaussianity(small, 5, &k, &ks);
+    /* brute force: scan x on a fine grid for sup |F_5(x) - Phi((x - mean)/sd)| */
+    double mean = 0.29, var = 0;
+    for (int i = 0; i < 5; ++i) var += (small[i] - mean) * (small[i] - mean) / 5;
+    for (double x = -4; x < 4; x += 1e-5) {
+        int c = 0;
+        for (int i = 0; i < 5; ++i) c += small[i] <= x;
+        double d = fabs(c / 5.0 - 0.5 * erfc(-(x - mean) / sqrt(2 * var)));
+        if (d > bf) bf = d;
+    }
+    CHECK(fabs(ks - bf) < 1e-4, "KS %.6f equals the brute-force supremum %.6f", ks, bf);
+    free(a);
+}
+
 static void write_case(const char *dir, const CbModel *model, CbMlp *g, const float *x, const int32_t *y,
-                       double dused, const double *psi, const CbBoundsOpts *o, const CbResult *res)
+                       double dused, const double *psi, const CbBoundsOpts *o, double recipe_d, double recipe_needed)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/orig.h5", dir);
@@ -164,7 +322,7 @@ static void write_case(const char *dir, const CbModel *model, CbMlp *g, const fl
     fprintf(fp, "d0 %d\nmbp_d %.17g\npsi %.17g %.17g %.17g\nrho nan 0.05 nan\nkeep_diag 1\n", D0, dused,
             psi[0], psi[1], psi[2]);
     fprintf(fp, "delta %.17g\nlambda %.17g\nkw_target %.17g\n", o->delta, o->lambda, o->kw_target);
-    fprintf(fp, "recipe_d %.17g\nrecipe_needed %.17g\n", res->task[CB_T_recipe_d], res->task[CB_T_recipe_needed_margin]);
+    fprintf(fp, "recipe_d %.17g\nrecipe_needed %.17g\n", recipe_d, recipe_needed);
     fclose(fp);
 }
 
@@ -182,6 +340,8 @@ int main(int argc, char **argv)
     CbData tr;
     make_data(f, &tr, x, y, 25);
     test_margins_basic(f, &tr);
+    test_counts_by_hand();
+    test_gaussianity();
 
     /* authors' lpq_norm(A, 1, 2) is the Frobenius norm */
     double A[6] = {1.5, -2, 0.25, 3, 0, -1};
@@ -225,9 +385,16 @@ int main(int argc, char **argv)
               "layer %d Monte Carlo (c): %.4g +- %.2g", l, res.layers[l].v[CB_L_latala_c_mc],
               res.layers[l].v[CB_L_latala_c_sd]);
     }
-    CHECK(res.task[CB_T_recipe_d] >= 0 && res.task[CB_T_recipe_d] <= 10 && isfinite(res.task[CB_T_recipe_bound_log]),
-          "recipe: d = %.4f, needed margin %.4g, bound ln %.4f", res.task[CB_T_recipe_d],
-          res.task[CB_T_recipe_needed_margin], res.task[CB_T_recipe_bound_log]);
+    CHECK(res.layers[2].v[CB_L_kappa] < 1 && res.layers[2].v[CB_L_kappa] > 0.5 && res.layers[1].v[CB_L_kappa] == 1,
+          "fixture has kappa < 1 on the 60 -> 4 layer (%.4f)", res.layers[2].v[CB_L_kappa]);
+    CHECK(res.task[CB_T_gamma_min] < 0 && res.task[CB_T_recipe_solved] == 0 && isnan(res.task[CB_T_recipe_d]),
+          "min margin %.4g < 0: recipe not solved, recipe_d NaN", res.task[CB_T_gamma_min]);
+    check_rows_truthful(&res, 1);
+    {
+        const CbBoundRow *ac = find_row(&res, "sketch_004_thm5.2", "authors_code");
+        CHECK(ac && !ac->applies && strstr(ac->why_not, "min training margin"), "gamma_min <= 0 named: %s",
+              ac ? ac->why_not : "(no row)");
+    }
     /* The driver's path: logits computed once and shared (ctx.logits_orig/_comp) must
      * give exactly the rows of the path that runs its own forward passes. */
     {
@@ -246,8 +413,8 @@ int main(int argc, char **argv)
             same = (isnan(res.task[i]) && isnan(res2.task[i])) || res.task[i] == res2.task[i];
         for (int i = 0; same && i < res.n_bounds; ++i)
             same = !strcmp(res.bounds[i].name, res2.bounds[i].name) &&
-                   (res.bounds[i].log_value == res2.bounds[i].log_value ||
-                    (isnan(res.bounds[i].log_value) && isnan(res2.bounds[i].log_value)));
+                   (res.bounds[i].value_ln == res2.bounds[i].value_ln ||
+                    (isnan(res.bounds[i].value_ln) && isnan(res2.bounds[i].value_ln)));
         CHECK(same, "shared logits give identical task columns and bounds (%d bounds)", res2.n_bounds);
         free(zf);
         free(zg);
@@ -257,30 +424,42 @@ int main(int argc, char **argv)
     for (int i = 0; i < res.n_series; ++i) n_quant += !strcmp(res.series[i].name, "margin_quantile_orig");
     CHECK(n_quant == 101 && res.series[0].y == res.task[CB_T_gamma_min], "101 margin quantiles stored");
 
-    /* the recipe's bisection stops where the needed margin crosses the min margin */
+    /* the recipe, checked against needed(d) recomputed here: the same masks (the recipe's
+     * stream, replicate 2^30 + layer), LAPACK's SVD for the norms, the formula written out */
     CbBoundsOpts o;
     cb_bounds_opts_default(&o);
     CbMargins mg;
     cb_margins_measure(f, NULL, &tr, &mg);
-    /* shift the data so every margin is positive: use only the correctly labelled rows */
-    double *pos = malloc(N * sizeof *pos);
-    int np = 0;
-    for (int i = 0; i < N; ++i) if (mg.f[i] > 0) pos[np++] = mg.f[i];
+    double target = needed_ref(&ctx, f, 2.385, N, mg.x_norm_max) * (1 + 1e-9);
+    double *pos = malloc(N * sizeof *pos); /* margins whose minimum is needed(2.385): solvable */
+    for (int i = 0; i < N; ++i) pos[i] = target * (1.0 + (double)i / N); /* sorted, minimum = target */
     CbRecipe r;
-    CHECK(cb_bounds_recipe(&ctx, f, pos, (size_t)np, mg.x_norm_max, &o, &r) == CB_OK, "recipe on positive margins");
-    CHECK(r.bracketed ? fabs(r.needed - pos[0]) < 0.25 * pos[0] || r.d_best < 0.01 : r.d_best == 10,
-          "recipe: d %.5f, needed %.5g vs min margin %.5g after %d evaluations (bracketed %d)", r.d_best,
-          r.needed, pos[0], r.evaluations, r.bracketed);
-    CHECK(cb_bounds_recipe(&ctx, f, mg.f, N, mg.x_norm_max, &o, &r) == CB_OK && r.d_best == 0 && r.needed == 0,
-          "recipe with a negative min margin: d = 0 as the authors' code");
+    CHECK(cb_bounds_recipe(&ctx, f, pos, N, mg.x_norm_max, &o, &r) == CB_OK && r.bracketed, "recipe on a solvable case");
+    double n_at = needed_ref(&ctx, f, r.d_best, N, mg.x_norm_max);
+    CHECK_REL(r.needed, n_at, 1e-8, "recipe's needed margin at its d equals the recomputation");
+    CHECK(r.solved == (n_at <= pos[0]), "solved flag %d agrees with needed %.6g vs min margin %.6g", r.solved, n_at, pos[0]);
+    CHECK(needed_ref(&ctx, f, r.d_best - 2 * o.recipe_xtol, N, mg.x_norm_max) <= pos[0] &&
+              needed_ref(&ctx, f, r.d_best + 2 * o.recipe_xtol, N, mg.x_norm_max) > pos[0] &&
+              fabs(r.d_best - 2.385) < 0.5,
+          "the root lies within the tolerance of the returned d = %.5f (needed crosses %.5g there; target d 2.385)",
+          r.d_best, pos[0]);
+    /* unsolvable: a minimum margin below needed(xtol / 4) — the bisection ends at its floor */
+    double floor_need = needed_ref(&ctx, f, o.recipe_xtol / 4, N, mg.x_norm_max);
+    for (int i = 0; i < N; ++i) pos[i] = 0.5 * floor_need * (1.0 + (double)i / N);
+    CHECK(cb_bounds_recipe(&ctx, f, pos, N, mg.x_norm_max, &o, &r) == CB_OK && !r.solved && r.d_best < 2 * o.recipe_xtol &&
+              r.needed > pos[0],
+          "unsolvable recipe: d %.2g at the floor, needed %.4g > min margin %.4g, solved 0", r.d_best, r.needed, pos[0]);
+    CHECK(cb_bounds_recipe(&ctx, f, mg.f, N, mg.x_norm_max, &o, &r) == CB_OK && r.d_best == 0 && r.needed == 0 && !r.solved,
+          "recipe with a negative min margin: d = 0 as the authors' code, not solved");
     free(pos);
+    double recipe_d_ret = r.d_best, recipe_need_ref = needed_ref(&ctx, f, r.d_best, N, mg.x_norm_max);
     cb_margins_free(&mg);
 
     /* write the stored weights and data for the numpy recomputation */
     char dir[] = "/tmp/cb_bounds_XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "temp dir");
     char path[256];
-    write_case(dir, &model, g, x, y, dused, psi, &o, &res);
+    write_case(dir, &model, g, x, y, dused, psi, &o, recipe_d_ret, recipe_need_ref);
     compare_with_numpy(dir, &res);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     CHECK(system(path) == 0, "cleanup");
@@ -322,11 +501,26 @@ int main(int argc, char **argv)
     res.task[CB_T_mbp_d] = dused;
     for (int l = 0; l < 3; ++l) res.layers[l].v[CB_L_param] = psi[l];
     res.layers[1].v[CB_L_rho] = 0.05;
-    CHECK(cb_bounds_run(&ctx, f, g, &res) == CB_OK && res.task[CB_T_gamma_min] > 0 && res.task[CB_T_recipe_d] > 0,
-          "all labels right: min margin %.4g, recipe d %.5f", res.task[CB_T_gamma_min], res.task[CB_T_recipe_d]);
+    CHECK(cb_bounds_run(&ctx, f, g, &res) == CB_OK && res.task[CB_T_gamma_min] > 0, "all labels right: min margin %.4g",
+          res.task[CB_T_gamma_min]);
+    cb_margins_measure(f, NULL, &tr, &mg);
+    CHECK(cb_bounds_recipe(&ctx, f, mg.f, N, mg.x_norm_max, &o, &r) == CB_OK, "recipe on the real margins");
+    recipe_d_ret = r.d_best;
+    recipe_need_ref = needed_ref(&ctx, f, r.d_best, N, mg.x_norm_max);
+    CHECK(res.task[CB_T_recipe_solved] == (recipe_need_ref <= mg.f[0]) &&
+              (res.task[CB_T_recipe_solved] ? res.task[CB_T_recipe_d] == r.d_best : isnan(res.task[CB_T_recipe_d])),
+          "recipe_solved %g agrees with needed %.4g vs min margin %.4g; recipe_d %g", res.task[CB_T_recipe_solved],
+          recipe_need_ref, mg.f[0], res.task[CB_T_recipe_d]);
+    {
+        const CbBoundRow *ac = find_row(&res, "sketch_004_thm5.2", "authors_code");
+        CHECK(ac && (res.task[CB_T_recipe_solved] == 1 || strstr(ac->why_not, "recipe unsolved")),
+              "an unsolved recipe is named on its row: %s", ac ? ac->why_not : "(no row)");
+    }
+    cb_margins_free(&mg);
+    check_rows_truthful(&res, 1);
     char dir2[] = "/tmp/cb_bounds_XXXXXX";
     CHECK(mkdtemp(dir2) != NULL, "temp dir");
-    write_case(dir2, &model, g, x, y, dused, psi, &o, &res);
+    write_case(dir2, &model, g, x, y, dused, psi, &o, recipe_d_ret, recipe_need_ref);
     compare_with_numpy(dir2, &res);
     snprintf(path, sizeof path, "rm -rf %s", dir2);
     CHECK(system(path) == 0, "cleanup");

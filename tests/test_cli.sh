@@ -12,8 +12,8 @@ no() { echo "FAIL $*"; fail=$((fail + 1)); }
 T=$(mktemp -d /tmp/cbound-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-cmds=$(sed -n 's/^ *{"\([a-z-]*\)", cb_cli_[a-z_]*,.*/\1/p' src/main.c)
-[ -n "$cmds" ] && ok "command table read from src/main.c ($(echo $cmds | wc -w) commands)" || no "command table"
+cmds=$(sed -n 's/^ *{"\([a-z-]*\)", cb_cli_[a-z_]*,.*/\1/p' src/cmd/main.c)
+[ -n "$cmds" ] && ok "command table read from src/cmd/main.c ($(echo $cmds | wc -w) commands)" || no "command table"
 for c in $cmds; do
     "$CB" "$c" --help >"$T/out" 2>&1; rc=$?
     if [ "$rc" -eq 0 ] && grep -qi "usage\|cbound $c\|cbound [0-9]" "$T/out"; then ok "cbound $c --help"; else no "cbound $c --help (exit $rc)"; fi

@@ -5,6 +5,7 @@
  * task time (sparsity, alpha) fail the task when missing.
  */
 #include "cbound/result.h"
+#include "cbound/method.h"
 #include "cbound/rng.h"
 #include "cbound/task.h"
 #include "cbound/train.h"

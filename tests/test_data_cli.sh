@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tests for `cbound data` (src/data_cli.c): summaries of real data sets, usage errors (exit 2), load
-# errors (exit 1 with a hint), rank 0 alone printing under mpirun. Prints "data_cli: N passed, N failed".
+# Tests for `cbound data` (src/cmd/data_cli.c): summaries of real data sets, usage errors (exit 2), load
+# errors (exit 1 with a hint), rank 0 alone printing under mpirun; every command's exit status is checked.
+# Prints "data_cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 CB=${CBOUND:-build/cbound}
@@ -47,8 +48,9 @@ check "missing directory" 1 "/nonexistent/train-images-idx3-ubyte.gz: cannot ope
     "$CB" data --path /nonexistent
 check "gaussian without sizes" 1 "expected dim, teacher_width, n_train and n_test > 0" "hint:" -- \
     "$CB" data --kind gaussian --dim 3
-n=$(mpirun -n 2 "$CB" data --n-train 100 --n-test 10 2>/dev/null | grep -c "fashion-mnist/train: 100 samples")
-if [ "$n" = 1 ]; then pass=$((pass + 1)); echo "PASS mpirun -n 2: rank 0 alone prints"
-else fail=$((fail + 1)); echo "FAIL mpirun -n 2: summary printed $n times"; fi
+mpirun -n 2 "$CB" data --n-train 100 --n-test 10 >"$out" 2>"$err"; rc=$?
+n=$(grep -c "fashion-mnist/train: 100 samples" "$out")
+if [ "$rc" = 0 ] && [ "$n" = 1 ]; then pass=$((pass + 1)); echo "PASS mpirun -n 2: exit 0, rank 0 alone prints"
+else fail=$((fail + 1)); echo "FAIL mpirun -n 2: exit $rc, summary printed $n times"; head -5 "$err"; fi
 echo "data_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

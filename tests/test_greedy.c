@@ -16,37 +16,15 @@
 #include "cbound/measure.h"
 #include "cbound/rng.h"
 #include "check.h"
+#include "helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Synthetic inputs N(0, 1), labels or targets, from stream (seed, 1, CB_RNG_TEST, 0). */
 static CbData make_data(size_t n, size_t d, size_t k, int classify, uint64_t seed)
 {
-    CbData D;
-    memset(&D, 0, sizeof D);
-    D.n = n;
-    D.d = d;
-    D.x = malloc(n * d * sizeof *D.x);
-    CbStream s = cb_rng_stream(seed, 1, CB_RNG_TEST, 0);
-    for (size_t i = 0; i < n * d; ++i) D.x[i] = (float)cb_rng_normal(&s);
-    if (classify) {
-        D.n_classes = k;
-        D.y = malloc(n * sizeof *D.y);
-        for (size_t i = 0; i < n; ++i) D.y[i] = (int32_t)cb_rng_below(&s, k);
-    } else {
-        D.n_targets = k;
-        D.t = malloc(n * k * sizeof *D.t);
-        for (size_t i = 0; i < n * k; ++i) D.t[i] = (float)cb_rng_normal(&s);
-    }
-    strcpy(D.name, "synthetic");
-    return D;
-}
-
-static void free_data(CbData *D)
-{
-    free(D->x);
-    free(D->y);
-    free(D->t);
+    return helper_gauss_data(n, d, k, classify, seed, 1, 0, 1.0);
 }
 
 /* Loss of sample s alone in double (the measure module's conventions). */
@@ -190,7 +168,7 @@ int main(int argc, char **argv)
                   sm ? "exact" : "hessian", max_in, min_out);
             cb_mlp_free(c);
         }
-        free_data(&R);
+        cb_data_free(&R);
         cb_mlp_free(lin);
     }
 
@@ -322,13 +300,13 @@ int main(int argc, char **argv)
         CHECK(cb_greedy_compress(big, &ob, CB_LOSS_CROSS_ENTROPY, &B, 1, 1, NULL) == CB_EINVAL,
               "exact score on 250000 params refused: %s", cb_err_msg());
         free(hb);
-        free_data(&B);
+        cb_data_free(&B);
         cb_mlp_free(big);
         cb_mlp_free(c);
     }
 
     cb_mlp_free(m);
-    free_data(&D);
+    cb_data_free(&D);
     free(h);
     free(hh);
     free(f);

@@ -14,11 +14,9 @@ export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CO
 T=$(mktemp -d /tmp/cbound-test-interop-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 passed=0; failed=0
+. tests/helpers.sh
 # Run a private copy: other builds in this tree may relink build/cbound while the test runs.
-for try in 1 2 3 4 5; do
-    cp "$CBOUND" "$T/cbound" 2>/dev/null && "$T/cbound" --version >/dev/null 2>&1 && break
-    sleep 2
-done
+private_copy "$CBOUND" "$T/cbound"
 CBOUND=$T/cbound
 ok() { echo "PASS $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; failed=$((failed + 1)); }
@@ -31,7 +29,7 @@ DATA=(--data gaussian --dim 20 --teacher-width 16 --classes 4 --n-train 300 --n-
 
 # Two shapes: softplus (beta 2.5) with biases; tanh without biases, 3 layers.
 i=0
-for cfg in "--widths 20,24,4 --act softplus --beta 2.5 --bias" "--widths 20,17,11,4 --act tanh --no-bias --init gaussian --sigma 1.3"; do
+for cfg in "--layers 20,24,4 --act softplus --beta 2.5 --bias" "--layers 20,17,11,4 --act tanh --no-bias --init gaussian --sigma 1.3"; do
     i=$((i + 1))
     m=$T/m$i.h5
     # shellcheck disable=SC2086
@@ -109,9 +107,9 @@ torch.save(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.GELU(), torch.nn.
 torch.save(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU()), '$T/tail.pt')"
 $PY "$SCRIPT" export "$T/gelu.pt" "$T/g.h5" >"$T/e.log" 2>&1
 check "export refuses GELU (exit 1, names the module)" test $? -eq 1 -a ! -e "$T/g.h5"
-check "  ... message names GELU" has "$T/e.log" "module 1 is GELU"
+check "  ... message names GELU" has "$T/e.log" "layer '1' is GELU"
 $PY "$SCRIPT" export "$T/tail.pt" "$T/g.h5" >"$T/e.log" 2>&1
-check "export refuses a trailing activation" has "$T/e.log" "last module is an activation"
+check "export refuses a trailing activation" has "$T/e.log" "last operation is an activation"
 $PY "$SCRIPT" export "$T/mod1.pt" "$T/back1.h5" >"$T/e.log" 2>&1
 check "export refuses to overwrite without --force" has "$T/e.log" "refusing to overwrite"
 cp "$T/m1.h5" "$T/edited.h5"
@@ -128,17 +126,17 @@ check "after rehash the edited file is valid again" test $? -eq 0
 
 # Command line: refuse overwrite, --force, usage errors, determinism, --eval.
 h1=$(hash_of "$T/m1.h5")
-"$CBOUND" train "${DATA[@]}" --widths 20,24,4 --epochs 1 --quiet -o "$T/m1.h5" >"$T/e.log" 2>&1
+"$CBOUND" train "${DATA[@]}" --layers 20,24,4 --epochs 1 --quiet -o "$T/m1.h5" >"$T/e.log" 2>&1
 rc=$?
 check "train refuses to overwrite an existing model (exit 1)" test $rc -eq 1
 check "  ... with a clear message and hint" has "$T/e.log" "exists; refusing to overwrite"
 check "  ... and leaves the file untouched" test "$(hash_of "$T/m1.h5")" = "$h1"
-"$CBOUND" train "${DATA[@]}" --widths 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 --opt adam --lr 0.01 \
+"$CBOUND" train "${DATA[@]}" --layers 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 --opt adam --lr 0.01 \
     --seed 11 --quiet --force -o "$T/m1.h5" >"$T/e.log" 2>&1
 check "train --force overwrites; same settings and seed give the same model bytes" \
     test $? -eq 0 -a "$(hash_of "$T/m1.h5")" = "$h1"
 ls "$T" | grep -q '\.tmp\.' && bad "no .tmp files left in the output directory" || ok "no .tmp files left in the output directory"
-"$CBOUND" train "${DATA[@]}" --widths 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 --opt adam --lr 0.01 \
+"$CBOUND" train "${DATA[@]}" --layers 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 --opt adam --lr 0.01 \
     --seed 12 --quiet -o "$T/seed12.h5" >/dev/null 2>&1
 check "another seed gives another model" test "$(hash_of "$T/seed12.h5")" != "$h1"
 "$CBOUND" info "$T/m1.h5" | sed -n '/^training config:/,$p' | sed 's/^  //' | grep -v '^training config:' >"$T/cfg.yaml"
@@ -151,7 +149,7 @@ check "info --eval recomputes the metrics" has "$T/eval.log" "recomputed on gaus
 check "train without -o: usage error (exit 2)" test $? -eq 2
 "$CBOUND" train --bogus -o "$T/z.h5" >"$T/e.log" 2>&1
 check "train with an unknown option: usage error (exit 2)" test $? -eq 2
-"$CBOUND" train "${DATA[@]}" --widths 21,8,4 -o "$T/z.h5" >"$T/e.log" 2>&1
+"$CBOUND" train "${DATA[@]}" --layers 21,8,4 -o "$T/z.h5" >"$T/e.log" 2>&1
 check "train with widths that do not fit the data: exit 1, no file" test $? -eq 1 -a ! -e "$T/z.h5"
 check "  ... message names the mismatch" has "$T/e.log" "input width 21 does not match"
 "$CBOUND" train "${DATA[@]}" --depth 3 -o "$T/z.h5" >"$T/e.log" 2>&1
@@ -185,7 +183,7 @@ printf 'lr: 0.1\nlearning_rate: 3\n' >"$T/badcfg.yaml"
 "$CBOUND" train --config "$T/badcfg.yaml" -o "$T/z.h5" >"$T/e.log" 2>&1
 check "train --config with an unknown key: exit 2, names file:line and key" \
     has "$T/e.log" "badcfg.yaml:2: unknown training setting 'learning_rate'"
-mpirun -n 2 "$CBOUND" train "${DATA[@]}" --widths 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 \
+mpirun -n 2 "$CBOUND" train "${DATA[@]}" --layers 20,24,4 --act softplus --beta 2.5 --epochs 4 --batch 32 \
     --opt adam --lr 0.01 --seed 11 --quiet -o "$T/mpi.h5" >"$T/e.log" 2>&1
 check "mpirun -n 2 cbound train: rank 0 trains the same model, exit 0" \
     test $? -eq 0 -a "$(hash_of "$T/mpi.h5")" = "$h1"
@@ -199,18 +197,20 @@ sys.exit(r.returncode)" >"$T/e.log" 2>&1
 check "info on a file locked by a writer: exit 1" test $? -eq 1
 check "  ... hint names HDF5_USE_FILE_LOCKING" has "$T/e.log" "HDF5_USE_FILE_LOCKING=FALSE"
 # An output file that appears while training (another process) is not overwritten either.
-"$CBOUND" train "${DATA[@]}" --widths 20,24,4 --epochs 8000 --batch 300 --quiet -o "$T/race.h5" >"$T/race.log" 2>&1 &
+"$CBOUND" train "${DATA[@]}" --layers 20,24,4 --epochs 8000 --batch 300 --quiet -o "$T/race.h5" >"$T/race.log" 2>&1 &
 pid=$!
-for _ in $(seq 200); do grep -q "stage key" "$T/race.log" && break; sleep 0.05; done
+# the file appears once training has begun (its "stage key" line), while it still runs
+wait_until 300 "train's 'stage key' line" grep -q "stage key" "$T/race.log"
 echo "someone else's" >"$T/race.h5"
+kill -0 $pid 2>/dev/null; running=$?
 wait $pid
 rc=$?
-check "train refuses an -o file that appeared while training (exit 1, file kept)" \
-    test $rc -eq 1 -a "$(cat "$T/race.h5")" = "someone else's"
+check "train refuses an -o file that appeared while training (exit 1, file kept; still training when it appeared: $([ $running = 0 ] && echo yes || echo NO))" \
+    test $running -eq 0 -a $rc -eq 1 -a "$(cat "$T/race.h5")" = "someone else's"
 check "  ... message says it appeared while training" has "$T/race.log" "appeared while training"
 # Option values out of range or malformed: usage errors (exit 2) naming the option.
 n_usage=0
-for args in "--drops 1,2,3,4,5,6,7,8,9" "--widths 20" "--scale huge" "--act gelu" "--loss hinge" "--opt rmsprop" \
+for args in "--drops 1,2,3,4,5,6,7,8,9" "--layers 20" "--scale huge" "--act gelu" "--loss hinge" "--opt rmsprop" \
     "--lr -1" "--epochs 0" "--n-train many" "--init xavier" "--beta 0"; do
     # shellcheck disable=SC2086
     "$CBOUND" train "${DATA[@]}" $args -o "$T/z.h5" >"$T/e.log" 2>&1

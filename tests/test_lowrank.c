@@ -16,6 +16,7 @@
 #include "cbound/rng.h"
 #include "cbound/scalapack.h"
 #include "check.h"
+#include "helpers.h"
 
 #include <lapacke.h>
 #include <string.h>
@@ -61,11 +62,8 @@ static void spd_solve_rows(double *A, size_t n, double *B, size_t nr)
 
 int main(int argc, char **argv)
 {
-    check_begin(&argc, &argv);
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int rank, size;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    helper_mpi_begin(&argc, &argv, &rank, &size);
 
     enum { m = 9, n = 14, ns = 23, r = 3 };
     double W[m * n], X[ns * n], What[m * n], Wsvd[m * n];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests for `cbound lowrank` (src/lowrank_cli.c), the distributed path of 003's
+# Tests for `cbound lowrank` (src/cmd/lowrank_cli.c), the distributed path of 003's
 # data-driven compression: on a small trained model, LAPACK on one process, the
 # distributed Gram + pdsyevd solver on 2 and 4 ranks and pdgesvd on 2 ranks print
 # the same per-layer errors and accuracy; the saved model has layers of the asked

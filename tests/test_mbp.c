@@ -2,8 +2,9 @@
  * Tests for mbp (004 Algorithm 1): chi(d) against GSL quadrature, kept fraction on a
  * large Gaussian matrix within a binomial confidence interval, the diagonal rule,
  * mask reproducibility, target sparsity -> d (closed form and empirical), error
- * paths, and the speed on a 2500 x 2500 layer. Under MPI every rank draws the same
- * mask (checked against rank 0's by broadcast).
+ * paths, and the fast kernel against the reference on a 2500 x 2500 layer (the times
+ * are printed; their ratio is measured by `make bench`, scripts/bench.sh, not checked
+ * here). Under MPI every rank draws the same mask (checked against rank 0's by broadcast).
  * cbound-test: ranks 1 2
  */
 #include "cbound/mbp.h"
@@ -239,7 +240,8 @@ int main(int argc, char **argv)
         cb_mlp_free(m);
     }
 
-    /* 6. Speed: one 2500 x 2500 layer. */
+    /* 6. One 2500 x 2500 layer: fast kernel = reference kernel. The "# mbp 2500x2500"
+     * line is what scripts/bench.sh reads for the speed ratio. */
     {
         size_t r = 2500, n = r * r;
         float *A = cb_malloc(n * sizeof *A);
@@ -256,13 +258,6 @@ int main(int argc, char **argv)
         printf("# mbp 2500x2500: %.1f ms (reference kernel %.1f ms), kept %zu\n", 1e3 * t, 1e3 * t_ref, kept);
         CHECK(memcmp(A, B, n * sizeof *A) == 0, "2500x2500: fast = reference");
         free(B);
-        /* Absolute times depend on the machine's load (2 shared cores here); the check
-         * is relative: the fast kernel must beat the reference clearly. */
-#if defined(__SANITIZE_ADDRESS__)
-        printf("# sanitizer build: speed not checked\n");
-#else
-        CHECK(t < 0.8 * t_ref, "fast kernel %.1f ms < 0.8 x reference %.1f ms", 1e3 * t, 1e3 * t_ref);
-#endif
         /* the same mask on every rank */
         unsigned char *bits = malloc(n / 8 + 1), *root = malloc(n / 8 + 1);
         memset(bits, 0, n / 8 + 1);

@@ -8,30 +8,14 @@
 #include "cbound/prune.h"
 #include "cbound/rng.h"
 #include "check.h"
+#include "helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static CbData make_data(size_t n, size_t d, size_t k, int classify, uint32_t idx)
 {
-    CbData D;
-    memset(&D, 0, sizeof D);
-    D.n = n;
-    D.d = d;
-    D.x = malloc(n * d * sizeof *D.x);
-    CbStream s = cb_rng_stream(41, 42, CB_RNG_TEST, idx);
-    for (size_t i = 0; i < n * d; ++i) D.x[i] = (float)cb_rng_normal(&s);
-    if (classify) {
-        D.n_classes = k;
-        D.y = malloc(n * sizeof *D.y);
-        for (size_t i = 0; i < n; ++i) D.y[i] = (int32_t)cb_rng_below(&s, k);
-    } else {
-        D.n_targets = k;
-        D.t = malloc(n * k * sizeof *D.t);
-        for (size_t i = 0; i < n * k; ++i) D.t[i] = (float)cb_rng_normal(&s);
-    }
-    strcpy(D.name, "synthetic");
-    return D;
+    return helper_gauss_data(n, d, k, classify, 41, 42, idx, 1.0);
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
  */
 #include "cbound/model.h"
 #include "check.h"
+#include "helpers.h"
 
 #include <dirent.h>
 #include <hdf5.h>
@@ -252,8 +253,7 @@ static void ref_hash(const CbMlp *m, char out[17])
 int main(int argc, char **argv)
 {
     check_begin(&argc, &argv);
-    snprintf(dir, sizeof dir, "/tmp/cbound-test-model-XXXXXX");
-    if (!mkdtemp(dir)) CB_DIE("mkdtemp failed");
+    helper_tmpdir(dir, sizeof dir, "model");
     char good[128];
     snprintf(good, sizeof good, "%s/good.h5", dir);
 

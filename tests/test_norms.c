@@ -3,13 +3,14 @@
  * several shapes and spectra, in double and through the float32 stream (float input,
  * and double input whose entries are floats), the AVX2 kernel against the portable
  * loops, scale-free iteration at 1e160 and 1e-165, entrywise norms against brute force
- * / singular values, and every error path of src/norms.c.
+ * / singular values, and every error path of src/measure/norms.c.
  */
 #include "check.h"
 #include "cbound/norms.h"
 #include "cbound/rng.h"
 
 #include <float.h>
+#include <lapacke.h>
 #include <string.h>
 
 /* Gaussian (m, n) matrix scaled by `scale`, plus `spike` · a rank-one term. */
@@ -30,14 +31,22 @@ static double *random_matrix(size_t m, size_t n, double scale, double spike, uin
     return A;
 }
 
-static void check_spectral(size_t m, size_t n, double spike, uint32_t idx, double rtol)
+/* Options for the Lanczos path: tolerance rtol, start stream index idx, dense SVD only
+ * for min(m, n) <= 16. */
+static CbNormOpts lanczos_opts(double rtol, uint32_t idx)
 {
-    double *A = random_matrix(m, n, 0.0371, spike, idx);
     CbNormOpts o;
     cb_norms_opts_default(&o);
     o.rtol = rtol;
     o.small = 16;
     o.index = idx;
+    return o;
+}
+
+static void check_spectral(size_t m, size_t n, double spike, uint32_t idx, double rtol)
+{
+    double *A = random_matrix(m, n, 0.0371, spike, idx);
+    CbNormOpts o = lanczos_opts(rtol, idx);
     CbSpecNorm r;
     double ref = 0;
     CbStatus st = cb_norms_spectral(A, m, n, &o, &r);
@@ -295,11 +304,75 @@ static void test_special(void)
     free(Z); free(R); free(G); free(N1);
 }
 
+/* σ_max by LAPACK's dgesvd, called here directly (cbound's own reference uses dgesdd). */
+static double sigma_max_dgesvd(const double *A, size_t m, size_t n)
+{
+    size_t k = m < n ? m : n;
+    double *c = malloc(m * n * sizeof *c), *s = malloc(k * sizeof *s), *sup = malloc(k * sizeof *sup);
+    memcpy(c, A, m * n * sizeof *c);
+    lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'N', (lapack_int)m, (lapack_int)n, c, (lapack_int)n,
+                                     s, NULL, 1, NULL, 1, sup);
+    double r = info == 0 ? s[0] : NAN;
+    free(c); free(s); free(sup);
+    return r;
+}
+
+/* The certificate itself: σ_max ∈ [value, value + err], σ_max from dgesvd. Rounding
+ * slack 64 ε σ_max on both ends (the Lanczos value is a Ritz value computed in floating
+ * point). At rtol 1e-9 the Ritz value is usually correct to rounding, so σ_max − value
+ * is far below err and an under-reported err would go unseen; the loose tolerances
+ * (1e-2 … 1e-5) stop while σ_max − value is still a visible fraction of err. The line
+ * prints that fraction (gap / err). `rank` > 0 builds a rank-`rank` matrix instead. */
+static void check_certificate(size_t m, size_t n, double spike, size_t rank, double rtol, uint32_t idx)
+{
+    double *A;
+    if (rank == 0) {
+        A = random_matrix(m, n, 0.0371, spike, idx);
+    } else {
+        A = calloc(m * n, sizeof *A);
+        CbStream s = cb_rng_stream(2385, 78, CB_RNG_TEST, idx);
+        double *a = malloc(m * sizeof *a), *b = malloc(n * sizeof *b);
+        for (size_t t = 0; t < rank; ++t) {
+            for (size_t i = 0; i < m; ++i) a[i] = cb_rng_normal(&s);
+            for (size_t j = 0; j < n; ++j) b[j] = cb_rng_normal(&s);
+            for (size_t i = 0; i < m; ++i)
+                for (size_t j = 0; j < n; ++j) A[i * n + j] += a[i] * b[j];
+        }
+        free(a); free(b);
+    }
+    double sig = sigma_max_dgesvd(A, m, n), slack = 64 * DBL_EPSILON * sig;
+    CbNormOpts o = lanczos_opts(rtol, idx);
+    CbSpecNorm r;
+    CbStatus st = cb_norms_spectral(A, m, n, &o, &r);
+    double gap = sig - r.value;
+    CHECK(st == CB_OK && !r.dense && r.value <= sig + slack && sig <= r.value + r.err + slack,
+          "%zux%zu %s rtol %.0e: sigma_max %.15g in [value, value + err] = [%.15g, %.15g] (gap / err %.3g, %d steps)",
+          m, n, rank ? "low rank" : spike != 0 ? "spiked" : "Gaussian", rtol, sig, r.value, r.value + r.err,
+          r.err > 0 ? gap / r.err : 0.0, r.iters);
+    free(A);
+}
+
+static void test_certificate(void)
+{
+    const double rtols[] = {1e-2, 1e-3, 1e-5, 1e-9};
+    for (int t = 0; t < 4; ++t) {
+        uint32_t i = 40 + 8 * (uint32_t)t;
+        check_certificate(300, 200, 0, 0, rtols[t], i);       /* Gaussian, tall           */
+        check_certificate(120, 350, 0, 0, rtols[t], i + 1);   /* Gaussian, wide           */
+        check_certificate(260, 260, 0, 0, rtols[t], i + 2);   /* Gaussian, square         */
+        check_certificate(400, 250, 3.0, 0, rtols[t], i + 3); /* spiked, tall             */
+        check_certificate(180, 330, 1.2, 0, rtols[t], i + 4); /* weakly spiked, wide      */
+        check_certificate(210, 170, 0, 5, rtols[t], i + 5);   /* rank 5 of 170            */
+        check_certificate(90, 240, 0, 2, rtols[t], i + 6);    /* rank 2, wide             */
+    }
+}
+
 int main(int argc, char **argv)
 {
     check_begin(&argc, &argv);
     test_entrywise();
     test_special();
+    test_certificate();
     check_spectral(300, 200, 0, 1, 1e-9);    /* Marchenko–Pastur edge: small gap */
     check_spectral(150, 400, 0, 2, 1e-9);    /* wide                            */
     check_spectral(333, 333, 0, 3, 1e-9);    /* square                          */

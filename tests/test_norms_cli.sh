@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests for `cbound bench-norms` (src/norms_cli.c): the certified norm equals LAPACK's on the
+# Tests for `cbound bench-norms` (src/cmd/norms_cli.c): the certified norm equals LAPACK's on the
 # benchmark matrices (float32 stream, double, double kernel), the matrix file it writes is
 # the one it measured (numpy recomputes the norm from it), and every usage error exits 2.
 # Prints "norms_cli: N passed, N failed".

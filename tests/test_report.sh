@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_report — issue 8's end-to-end check: a tiny sweep (gaussian teacher data, two
+# test_report — the analysis step end to end: a tiny sweep (gaussian teacher data, two
 # widths, two seeds; mbp, magnitude and a small two-layer 002 task) runs under
 # mpirun -n 2, `cbound report` turns it into figures and tables, and the test checks
 # that every expected figure exists and is a PNG, that the bounds table has one row
@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 CB0=$(realpath "${CBOUND:-build/cbound}")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 export CBOUND_SCRIPTS=$(realpath scripts)
+. tests/helpers.sh
 T=$(mktemp -d /tmp/cbound-report.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 CB=$T/cbound   # private copy: a concurrent `make` may relink build/cbound
-cp "$CB0" "$CB"
+private_copy "$CB0" "$CB"
 cd "$T"
 pass=0; fail=0
 ok() { echo "PASS $*"; pass=$((pass + 1)); }
@@ -47,23 +48,61 @@ for fig in fig_004_fig2_error fig_004_fig4_sparsity fig_000_fig1_width fig_004_f
            fig_002_etf_objective fig_002_etf_distance fig_002_etf_spread; do
     check "$fig.png exists and is a PNG" is_png $R/$fig.png
 done
-check "report prints the bounds table" grep -q "004 Tables 1-3" report.out
-# Bounds table: one row per width, with our bounds and the baselines.
-/usr/bin/python3 - "$R/table_004_bounds.csv" >tab.out 2>&1 <<'PY'
+# Figures for papers: a PDF beside every PNG, PNGs at >= 200 dpi (read from the file's pHYs
+# chunk, not from the manifest), and no legend with more than 8 entries (figures.json).
+/usr/bin/python3 - "$R" >fig.out 2>&1 <<'PY'
+import sys, os, glob, json, struct
+R = sys.argv[1]
+pngs = sorted(glob.glob(os.path.join(R, "fig_*.png")))
+assert len(pngs) >= 7, pngs
+for p in pngs:
+    pdf = p[:-4] + ".pdf"
+    assert os.path.exists(pdf) and open(pdf, "rb").read(5) == b"%PDF-", pdf
+    data = open(p, "rb").read()
+    i = data.find(b"pHYs")
+    assert i > 0, (p, "no pHYs chunk")
+    ppx, ppy, unit = struct.unpack(">IIB", data[i + 4:i + 13])
+    assert unit == 1 and ppx * 0.0254 >= 199.5, (p, ppx * 0.0254)
+print("pdf+dpi ok", len(pngs))
+man = json.load(open(os.path.join(R, "figures.json")))
+listed = {f["png"] for f in man["figures"]}
+assert listed == {os.path.basename(p) for p in pngs}, (listed, pngs)
+for f in man["figures"]:
+    assert f["pdf"] == f["png"][:-4] + ".pdf" and f["max_legend_entries"] <= 8, f
+    assert all(n <= 8 for n in f["legend_entries"]), f
+print("legends ok", len(man["figures"]))
+PY
+check "every figure: a PDF beside its PNG, PNG at >= 200 dpi" grep -q '^pdf+dpi ok' fig.out
+check "no legend with more than 8 entries (figures.json lists every figure)" grep -q '^legends ok' fig.out
+check "report prints the like-for-like bounds section" grep -q "Bounds on the test error, like for like" report.out
+check "report counts vacuous and not-applicable rows" \
+    grep -Eq "error-scale bound rows in this file: [0-9]+; vacuous \(>= 1\): [0-9]+; theorem does not apply: [0-9]+" report.out
+check "report states the operating-point rule" grep -q "Operating-point rule: per trained model, the most compressed task" report.out
+check "report names biases as a failed hypothesis (these models have biases)" grep -q "network has biases" report.out
+check "report prints the authors' code section in natural log" grep -q "as the authors' code computes them (natural log)" report.out
+check "report prints the paper's Table 2 beside it" grep -q "The paper's Table 2 (as printed, natural log" report.out
+# Operating-point table: one row per model, each bound cell a value with its flags.
+/usr/bin/python3 - "$R/table_bounds_operating_point.csv" "$R/table_004_authors_ln.csv" >tab.out 2>&1 <<'PY'
 import sys, pandas as pd
 t = pd.read_csv(sys.argv[1])
-assert sorted(t["width"].tolist()) == [16, 32], t["width"].tolist()
+assert set(t["width"]) <= {16, 32} and 1 <= len(t) <= 4, t["width"].tolist()   # one row per model with an operating point
 need = ["sketch_004_thm5.2 [predicted_j]", "sketch_004_thm5.2 [measured_j]", "counting_004_lemmaE.1 [measured_nnz]",
-        "arora2018_thm3.1 [as_004_states]", "true gen. error (orig)"]
+        "arora2018_thm3.1 [as_004_states]", "test_error", "gen_gap", "kept_fraction"]
 missing = [c for c in need if c not in t.columns]
 assert not missing, missing
+# biased models: every cell carries the not-applicable flag
+cells = t["sketch_004_thm5.2 [measured_j]"].astype(str)
+assert cells.str.endswith("!").all(), cells.tolist()
+a = pd.read_csv(sys.argv[2])
+assert sorted(a["width"].tolist()) == [16, 32] and "Ours (recipe)" in a and "Bartlett 2017 sqrt(C/n)" in a, a.columns
 print("ok", len(t.columns))
 PY
-check "bounds table: a row per width and the expected bound columns" grep -q '^ok' tab.out
+check "operating-point table: a row per model, flagged cells; authors' table per width" grep -q '^ok' tab.out
 check "report lists nothing missing for a complete run" grep -q "Nothing: every figure and table this sweep" $R/report.md
 
 # A partial file: a slow sweep killed (SIGKILL to the whole job) while running; the .h5
-# rewritten every second from the journal is a partial file.
+# rewritten every second from the journal is a partial file. The kill waits for events:
+# three task records in the journal, then an .h5 written after them.
 cat >slow.yaml <<YAML
 name: report-partial
 seed: 9
@@ -78,10 +117,9 @@ methods:
 YAML
 setsid mpirun -n 2 "$CB" run --quiet --flush-every 1 slow.yaml >/dev/null 2>&1 &
 job=$!
-for _ in $(seq 1 100); do
-    [ -s out/slow.h5 ] && sleep 2.5 && break
-    sleep 0.1
-done
+at_least() { [ "$(journal_records "$1")" -ge "$2" ]; }
+wait_until 300 "3 task records in out/slow.h5.journal" at_least out/slow.h5.journal 3 && touch mark &&
+    wait_until 60 "out/slow.h5 rewritten after them" test out/slow.h5 -nt mark
 kill -9 -- -"$job" 2>/dev/null; wait "$job" 2>/dev/null
 "$CB" report out/slow.h5 --quiet >partial.out 2>&1; rc=$?
 check "report on a partial file exits 0" test "$rc" -eq 0

@@ -32,6 +32,56 @@ int main(int argc, char **argv)
               "philox4x32-10 KAT pi");
     }
 
+    /* Known answers for the stream API, so that a change of the key mixing, the counter
+     * layout, the word order or the uniform/normal transforms fails here by name.
+     * Derived without cbound: a Python transcription of Philox4x32-10 from Salmon et al.
+     * (SC'11, the round function and Weyl key schedule; it reproduces the three Random123
+     * vectors above) applied to the layout documented in include/cbound/rng.h:
+     *   Philox key = words 0, 1 of philox(ctr = (key lo, key hi, 0x6362, 0), key = (seed lo, seed hi))
+     *   block b    = philox(ctr = (b lo, b hi, index, purpose), Philox key), words in order
+     *   u64 = lo | hi << 32; uniform = ((u64 >> 11) + 0.5) 2^-53; normal = Box–Muller (u1, u2)
+     *   uniform_at(i) = uniform of words (0, 1) of block i / 2 when i is even, (2, 3) when odd.
+     * (tests/rng_kat.py prints them.) The Philox key and the first two blocks were also
+     * recomputed in C with Random123's philox4x32() directly. Uniforms are exact (hex literals); normals go through libm's
+     * log/cos (Python's math gives them to the last bit here; the tolerance allows 4 ulp). */
+    {
+        CbStream s = cb_rng_stream(20261126ULL, 0x9e3779b97f4a7c15ULL, CB_RNG_COMPRESS, 3);
+        CHECK(s.key[0] == 0x908861deu && s.key[1] == 0x2304cce8u,
+              "stream (20261126, 0x9e37...7c15): Philox key %#010x %#010x (expected 0x908861de 0x2304cce8)",
+              s.key[0], s.key[1]);
+        const uint32_t want[6] = {0x0c0ac4b4u, 0xd17bc550u, 0x59341a4cu, 0xe88029b5u, 0x96357348u, 0x67dcd339u};
+        int words_ok = 1;
+        for (int i = 0; i < 6; ++i) {
+            uint32_t w = cb_rng_u32(&s);
+            if (w != want[i]) {
+                printf("  word %d: %#010x, expected %#010x\n", i, w, want[i]);
+                words_ok = 0;
+            }
+        }
+        CHECK(words_ok, "stream u32 known answers: block 0 and the first words of block 1");
+        uint64_t x = cb_rng_u64(&s);
+        CHECK(x == 0x66ec9a2133c46fd9ULL, "u64 across words 6, 7: %#018llx (expected 0x66ec9a2133c46fd9)",
+              (unsigned long long)x);
+        CbStream t = cb_rng_stream(20261126ULL, 0x9e3779b97f4a7c15ULL, CB_RNG_COMPRESS, 3);
+        double u0 = cb_rng_uniform(&t), u1 = cb_rng_uniform(&t), u2 = cb_rng_uniform(&t);
+        CHECK(u0 == 0x1.a2f78aa018158p-1 && u1 == 0x1.d100536ab2684p-1 && u2 == 0x1.9f734ce658d5dp-2,
+              "uniform known answers: %a %a %a", u0, u1, u2);
+        CbStream n = cb_rng_stream(2385, 77, CB_RNG_TEST, 4);
+        double z[3] = {cb_rng_normal(&n), cb_rng_normal(&n), cb_rng_normal(&n)};
+        const double zw[3] = {0.10203078940455225, -2.038428209132733, -0.021482862619369322};
+        CHECK(n.key[0] == 0x76cbd299u && n.key[1] == 0x26b7cd7du, "stream (2385, 77): Philox key %#010x %#010x",
+              n.key[0], n.key[1]);
+        for (int i = 0; i < 3; ++i) CHECK_REL(z[i], zw[i], 1e-15, "normal known answer");
+        const uint64_t at_i[5] = {0, 1, 6, 7, (1ULL << 33) + 3};
+        const double at_w[5] = {0x1.b204f42984e1dp-2, 0x1.39c85241f8180p-1, 0x1.e9e05d7e22542p-1,
+                                0x1.aa5affe758cd4p-1, 0x1.a14362a1c36a8p-1};
+        for (int i = 0; i < 5; ++i) {
+            double u = cb_rng_uniform_at(7, 11, CB_RNG_MC, 2, at_i[i]);
+            CHECK(u == at_w[i], "uniform_at(7, 11, MC, 2, %llu) = %a (expected %a)", (unsigned long long)at_i[i],
+                  u, at_w[i]);
+        }
+    }
+
     /* Same key -> same sequence on every rank: rank 0 broadcasts its draws. */
     {
         double mine[64], root[64];

@@ -7,6 +7,7 @@
 #include "cbound/rng.h"
 #include "cbound/scalapack.h"
 #include "check.h"
+#include "helpers.h"
 
 #include <lapacke.h>
 #include <string.h>
@@ -167,11 +168,8 @@ static void check_grid(const CbBlacsGrid *g, const char *label)
 
 int main(int argc, char **argv)
 {
-    check_begin(&argc, &argv);
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int rank, size;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    helper_mpi_begin(&argc, &argv, &rank, &size);
 
     /* 1x1 grid over MPI_COMM_SELF on every rank. */
     {

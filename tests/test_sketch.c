@@ -150,13 +150,26 @@ int main(int argc, char **argv)
         CHECK(cb_sketch_trial(3, 4, 0, &XBc, mb, &prm, Xl, &rl) == CB_OK && rl.success && rl.err_rel < 1e-9,
               "LP recovers the planted 400x400 from a 250x250 sketch (err %.2g, %.2f s)", rl.err_rel,
               rl.recover_s);
-        prm.solver = CB_SKETCH_SSMP;
-        CHECK(cb_sketch_trial(3, 4, 0, &XBc, mb, &prm, Xs, &rs) == CB_OK && rs.success && rs.err_rel < 1e-9,
-              "SSMP recovers it too (err %.2g, %.3f s)", rs.err_rel, rs.recover_s);
         prm.solver = CB_SKETCH_HYBRID;
         cb_sketch_trial(3, 4, 0, &XBc, mb, &prm, Xh, &rh);
-        CHECK(rh.success && max_abs(Xl, Xs, pb * pb) <= 1e-9 * xmax && max_abs(Xl, Xh, pb * pb) <= 1e-9 * xmax,
-              "LP, SSMP and SSMP+LP agree (max diff %.2g)", max_abs(Xl, Xs, pb * pb));
+        CHECK(rh.success && max_abs(Xl, Xh, pb * pb) <= 1e-9 * xmax, "LP and SSMP+LP agree (max diff %.2g)",
+              max_abs(Xl, Xh, pb * pb));
+        /* SSMP alone has no such guarantee: over 48 surveyed draws of X and (A, B) it
+         * recovered on 58% at m = 250 and 81% at m = 320, stalling on the others. So at
+         * m = 320, over 8 draws: at least 2 recover, every reported success is the planted
+         * X, and every stall is reported (unconverged, X^ NaN under fail_fast) — never a
+         * wrong X^ passed off as a recovery. */
+        prm.solver = CB_SKETCH_SSMP;
+        int ssmp_ok = 0, ssmp_honest = 0;
+        for (uint32_t t = 0; t < 8; ++t) {
+            CHECK(cb_sketch_trial(3, 4, t, &XBc, 320, &prm, Xs, &rs) == CB_OK, "SSMP trial %u runs", t);
+            ssmp_ok += rs.success;
+            ssmp_honest += rs.success ? rs.err_rel < 1e-9 && max_abs(Xs, XB, pb * pb) <= 1e-9 * xmax
+                                      : rs.unconverged > 0 && isnan(rs.err_rel);
+        }
+        CHECK(ssmp_ok >= 2 && ssmp_honest == 8,
+              "SSMP at m = 320 on 8 draws: %d recover the planted X exactly, the others report a stall "
+              "(%d/8 consistent)", ssmp_ok, ssmp_honest);
         CHECK(max_abs(Xl, XB, pb * pb) <= 1e-9 * xmax, "recovered = planted (max diff %.2g)",
               max_abs(Xl, XB, pb * pb));
         cb_sketch_csr_free(&XBc);
@@ -316,21 +329,31 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < p * p; ++k) X[k] = cb_rng_uniform(&s) < 0.04 ? cb_rng_normal(&s) : 0;
         CbSketchCsr Xc;
         cb_sketch_csr_from_double(X, p, p, &Xc);
+        /* Both branches are exercised whatever the draws: X (4%, ~60 nonzeros) at m = 18
+         * and 24 is far below what joint SSMP needs (it stalled on every one of 20 surveyed
+         * draws), a 0.8% X (~12 nonzeros) at m = 32 and 36 far above (recovered on 24/24). */
+        double *Xsp = cb_malloc(p * p * sizeof *Xsp);
+        CbStream s2 = cb_rng_stream(2385, 5, CB_RNG_TEST, 2);
+        for (size_t k = 0; k < p * p; ++k) Xsp[k] = cb_rng_uniform(&s2) < 0.008 ? cb_rng_normal(&s2) : 0;
+        CbSketchCsr Xspc;
+        cb_sketch_csr_from_double(Xsp, p, p, &Xspc);
         int same = 0, succ = 0, stall = 0;
         size_t ms[4] = {18, 24, 32, 36};
         for (int k = 0; k < 4; ++k) {
+            const CbSketchCsr *Xk = k < 2 ? &Xc : &Xspc;
+            const double *Xd = k < 2 ? X : Xsp;
             CbSketchMat A, B;
             cb_sketch_mat_draw(4, 4, CB_RNG_SKETCH_A, 0, ms[k], p, 4, &A);
             cb_sketch_mat_draw(4, 4, CB_RNG_SKETCH_B, 0, ms[k], p, 4, &B);
             double *Y = cb_malloc(ms[k] * ms[k] * sizeof *Y);
-            cb_sketch_apply(&A, &B, &Xc, Y);
+            cb_sketch_apply(&A, &B, Xk, Y);
             CbSketchJoint *J;
             int cj, cr;
             cb_sketch_joint_alloc(&A, &B, &J);
             cb_sketch_joint_decode(J, Y, 1e-10, Xj, &cj);
             cb_sketch_joint_decode_ref(&A, &B, Y, 1e-10, Xr, &cr);
             same += cj == cr && !memcmp(Xj, Xr, p * p * sizeof *Xj);
-            succ += cj && max_abs(Xj, X, p * p) < 1e-9;
+            succ += cj && max_abs(Xj, Xd, p * p) < 1e-9;
             stall += !cj;
             cb_sketch_joint_free(J);
             free(Y);
@@ -340,32 +363,46 @@ int main(int argc, char **argv)
         CHECK(same == 4 && succ >= 1 && stall >= 1,
               "joint SSMP = SSMP on explicit A (x) B bit for bit (%d/4 draws; %d recovered, %d stalled)", same,
               succ, stall);
+        cb_sketch_csr_free(&Xspc);
+        free(Xsp);
 
         /* Joint LP (exact ℓ1 over vec X) vs the separable LP on the same draws: eq. (1)
-         * itself recovers X at an m where the separable route cannot. 57 nonzeros in
-         * 40 x 40, δ 4/4, draw 0 at each m = 16, 18, ..., 40 (measured): joint LP
-         * recovers at 18, 24, 26 and every m >= 32; separable LP at 32 and m >= 36; joint
-         * SSMP at 32 and 36. */
+         * itself recovers X at an m where the separable route cannot. 40 x 40 at 4%, δ 4/4,
+         * surveyed over 20 draws of X and (A, B): at m = 26 the joint LP recovered 17/20,
+         * the separable LP 0/20; at m = 36 the joint LP 20/20. Checked over 6 draws
+         * (trial index t), so no single draw decides: at m = 26 the joint LP recovers on at
+         * least half and on more draws than the separable LP; at m = 36 the joint LP
+         * recovers on at least 4 of 6. Every reported success, joint SSMP's included, is
+         * exact: success means err <= tol = 1e-6; the decoders stop at a relative residual
+         * of 1e-10, which leaves err below 1e-7 (up to 2e-8 seen). */
         CbSketchParams prm;
         cb_sketch_params_default(&prm);
         prm.delta_a = prm.delta_b = 4;
         CbSketchReport rj, rl, rs;
-        prm.solver = CB_SKETCH_JOINT_LP;
-        cb_sketch_trial(4, 4, 0, &Xc, 26, &prm, Xj, &rj);
-        prm.solver = CB_SKETCH_LP;
-        prm.fail_fast = 0;
-        cb_sketch_trial(4, 4, 0, &Xc, 26, &prm, Xr, &rl);
-        prm.fail_fast = 1;
-        CHECK(rj.success && rj.err_rel < 1e-9 && !rl.success && rl.err_rel > 1e-3,
-              "m = 26, nnz %zu: joint LP recovers (err %.2g, %.2f s), separable LP does not (err %.3g)", Xc.nnz,
-              rj.err_rel, rj.recover_s, rl.err_rel);
-        prm.solver = CB_SKETCH_JOINT;
-        cb_sketch_trial(4, 4, 0, &Xc, 36, &prm, Xr, &rs);
-        prm.solver = CB_SKETCH_JOINT_LP;
-        cb_sketch_trial(4, 4, 0, &Xc, 36, &prm, Xj, &rj);
-        CHECK(rs.success && rj.success && max_abs(Xj, Xr, p * p) <= 1e-9 * 3,
-              "m = 36: joint SSMP and joint LP both recover and agree (max diff %.2g; %.3f s vs %.2f s)",
-              max_abs(Xj, Xr, p * p), rs.recover_s, rj.recover_s);
+        int j26 = 0, l26 = 0, j36 = 0, s36 = 0, exact = 0, runs = 0;
+        for (uint32_t t = 0; t < 6; ++t) {
+            prm.solver = CB_SKETCH_JOINT_LP;
+            cb_sketch_trial(4, 4, t, &Xc, 26, &prm, Xj, &rj);
+            prm.solver = CB_SKETCH_LP;
+            prm.fail_fast = 0;
+            cb_sketch_trial(4, 4, t, &Xc, 26, &prm, Xr, &rl);
+            prm.fail_fast = 1;
+            j26 += rj.success;
+            l26 += rl.success;
+            exact += (!rj.success || rj.err_rel < 1e-7) + (!rl.success || rl.err_rel < 1e-7);
+            prm.solver = CB_SKETCH_JOINT;
+            cb_sketch_trial(4, 4, t, &Xc, 36, &prm, Xr, &rs);
+            prm.solver = CB_SKETCH_JOINT_LP;
+            cb_sketch_trial(4, 4, t, &Xc, 36, &prm, Xj, &rj);
+            j36 += rj.success;
+            s36 += rs.success;
+            exact += (!rj.success || rj.err_rel < 1e-7) + (!rs.success || rs.err_rel < 1e-7);
+            runs += 4;
+        }
+        CHECK(j26 >= 3 && j26 > l26, "m = 26, nnz %zu: joint LP recovers on %d/6 draws, separable LP on %d/6",
+              Xc.nnz, j26, l26);
+        CHECK(j36 >= 4, "m = 36: joint LP recovers on %d/6 draws (joint SSMP on %d/6)", j36, s36);
+        CHECK(exact == runs, "every reported success is exact (%d/%d)", exact, runs);
 
         /* LP time cap: reported as timed out, X̂ NaN, never a success */
         prm.time_limit = 1e-9;
@@ -379,7 +416,8 @@ int main(int argc, char **argv)
         cb_sketch_csr_free(&Xc);
 
         /* A planted 300 x 300 (2 per row and column, nonzero diagonal): the default
-         * solver (joint, δ = ⌈ln 300⌉ = 6) recovers it from m = 160, m² / (p₁p₂) = 0.28. */
+         * solver (joint, δ = ⌈ln 300⌉ = 6) recovers it from m = 200, m² / (p₁p₂) = 0.44
+         * (18 of 19 surveyed draws; at m = 160 about 5 in 6). Five draws, at least three. */
         size_t pp = 300;
         double *XP = cb_malloc(pp * pp * sizeof *XP), *XH = cb_malloc(pp * pp * sizeof *XH);
         planted(pp, 1, XP);
@@ -388,9 +426,16 @@ int main(int argc, char **argv)
         cb_sketch_params_default(&prm);
         CHECK(prm.solver == CB_SKETCH_JOINT, "default solver: joint");
         CbSketchReport rp;
-        cb_sketch_trial(5, 6, 0, &XPc, 160, &prm, XH, &rp);
-        CHECK(rp.success && rp.err_rel < 1e-9, "joint SSMP recovers planted 300x300 (nnz %zu) from 160x160 (err %.2g, %.3f s)",
-              XPc.nnz, rp.err_rel, rp.recover_s);
+        int rec300 = 0;
+        double worst300 = 0;
+        for (uint32_t t = 0; t < 5; ++t) {
+            cb_sketch_trial(5, 6, t, &XPc, 200, &prm, XH, &rp);
+            rec300 += rp.success;
+            if (rp.success && rp.err_rel > worst300) worst300 = rp.err_rel;
+        }
+        CHECK(rec300 >= 3,
+              "joint SSMP recovers planted 300x300 (nnz %zu) from 200x200 on %d/5 draws (worst err %.2g)",
+              XPc.nnz, rec300, worst300);
         cb_sketch_csr_free(&XPc);
         free(XP);
         free(XH);

@@ -8,20 +8,15 @@
 #include "cbound/structured.h"
 #include "cbound/rng.h"
 #include "check.h"
+#include "helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Inputs only: 1.3 · N(0, 1) from stream (31, 32, CB_RNG_TEST, idx). */
 static CbData make_inputs(size_t n, size_t d, uint32_t idx)
 {
-    CbData D;
-    memset(&D, 0, sizeof D);
-    D.n = n;
-    D.d = d;
-    D.x = malloc(n * d * sizeof *D.x);
-    CbStream s = cb_rng_stream(31, 32, CB_RNG_TEST, idx);
-    for (size_t i = 0; i < n * d; ++i) D.x[i] = (float)(1.3 * cb_rng_normal(&s));
-    return D;
+    return helper_gauss_data(n, d, 0, 0, 31, 32, idx, 1.3);
 }
 
 int main(int argc, char **argv)

@@ -1,16 +1,25 @@
 /*
  * bounds — 004's generalization bounds and the baselines, next to the quantities
- * they bound. Every bound is reported as ln(value) in the bounds table
- * (name, variant, log_value, gamma, margin_loss, complexity); the README section
- * "Measurements and bounds" lists every formula, its source and its dropped constants.
+ * they bound. Every bound is reported as ln(value) in the bounds table (name, variant,
+ * scale, value_ln, error_bound, vacuous, applies, why_not, gamma, ...); docs/bounds.md
+ * lists every formula, its source and its dropped constants.
  *
  *   name                    variants
- *   sketch_004_thm5.2       authors_code | predicted_j | measured_j | measured_j_emp_gamma | measured_sketch
+ *   sketch_004_thm5.2       predicted_j | predicted_j_printed | measured_j | measured_j_proof |
+ *                           measured_j_emp_gamma | measured_sketch | authors_code
  *   counting_004_lemmaE.1   predicted_nnz | measured_nnz
  *   arora2018_thm3.1        as_004_states
  *   bartlett2017            paper | paper_compressed | from_init | authors_code
  *   neyshabur2015           paper | paper_compressed | authors_code
  *   neyshabur2017           paper | paper_compressed | from_init | authors_code
+ * Counts follow the math by default: Thm 5.1 (Dasarathy et al. 2013) gives m_l² =
+ * max(j_r d_out, j_c d_in) ln² p_l sketch entries (measured_j), and with Lemma 5.1's
+ * j <= 3λχ p_l that is 3λχ p_l² ln² p_l (predicted_j); Thm 5.2 as printed has d₁d₂ for
+ * p_l² (predicted_j_printed) and its proof (√(j p) ln p)² (measured_j_proof).
+ * Every row says what it is worth (CbBoundRow): scale ("error" rows are R̂_γ + √(C/n),
+ * "complexity" rows are the authors' code's terms, not bounds on the error),
+ * error_bound, vacuous, applies and why_not (γ < 0, biases, a failed recipe, a
+ * theorem probability <= 0, ...).
  *
  * Margins used: γ_paper = Lemma D.4's bound with ε_lΓ_l (+ ρ_lJ_l); γ_measured = the
  * same with the measured ‖Δ_l‖₂ in place of ε_lΓ_l (what the authors' code uses);
@@ -26,7 +35,7 @@
 #include "cbound/err.h"
 #include "cbound/mlp.h"
 #include "cbound/result.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <stddef.h>
 
@@ -69,6 +78,8 @@ typedef struct {
     const double *mf, *mg;       /* sorted training margins of f and g (n)               */
     double out_err_linf;         /* max_x ‖f(x) − g(x)‖_∞                                 */
     double lambda;               /* Lemma 5.1 λ                                           */
+    double delta;                /* Lemma C.2/C.5 failure probability (ε_l = L / delta)    */
+    int bias;                    /* the network has biases (every theorem here assumes none) */
 } CbBoundInputs;
 
 /* ln(2⌈max_abs/ρ⌉ + 1), or 32 ln 2 when ρ is NaN (float32 weights). */
@@ -89,6 +100,7 @@ void cb_bounds_compute(const CbBoundInputs *in, CbResult *res);
 typedef struct {
     double d_best, needed, count, gamma_min, bound_log, margin_loss;
     int evaluations, bracketed;
+    int solved;   /* needed <= gamma_min at d_best (Thm 5.2's condition); 0 also when gamma_min <= 0 */
 } CbRecipe;
 CbStatus cb_bounds_recipe(const CbTaskCtx *ctx, const CbMlp *f, const double *mf, size_t n,
                           double x_norm_max, const CbBoundsOpts *o, CbRecipe *out);

@@ -7,29 +7,19 @@
 #ifndef CBOUND_CLI_H
 #define CBOUND_CLI_H
 
-int cb_cli_version(int argc, char **argv);   /* src/cli.c        */
-int cb_cli_data(int argc, char **argv);      /* src/data_cli.c   */
-int cb_cli_train(int argc, char **argv);     /* src/train_cli.c  */
-int cb_cli_info(int argc, char **argv);      /* src/model_cli.c  */
-int cb_cli_run(int argc, char **argv);       /* src/run_cli.c    */
-int cb_cli_task(int argc, char **argv);      /* src/run_cli.c    */
-int cb_cli_bench_train(int argc, char **argv); /* src/bench_cli.c  */
-int cb_cli_bench_norms(int argc, char **argv); /* src/norms_cli.c  */
-int cb_cli_report(int argc, char **argv);    /* src/report_cli.c */
-int cb_cli_lowrank(int argc, char **argv);   /* src/lowrank_cli.c */
-int cb_cli_sketch(int argc, char **argv);    /* src/sketch_cli.c  */
-
-/* "0.1.0" and the git revision the binary was built from ("abc1234-dirty"): the
- * only place CB_VERSION / CB_GIT_REV are expanded, so a new revision rebuilds one
- * object (Makefile: cli.o depends on the revision stamp). */
-const char *cb_cli_version_string(void);
-const char *cb_cli_git_rev(void);
-/* Library versions (MPI library, HDF5, GSL, OpenBLAS build config) for
- * `cbound --version` and the results file's provenance. */
-typedef struct {
-    char mpi[256], hdf5[32], gsl[32], openblas[256];
-} CbLibVersions;
-void cb_cli_lib_versions(CbLibVersions *v);
+int cb_cli_version(int argc, char **argv);   /* src/cmd/cli.c        */
+int cb_cli_data(int argc, char **argv);      /* src/cmd/data_cli.c   */
+int cb_cli_train(int argc, char **argv);     /* src/cmd/train_cli.c  */
+int cb_cli_info(int argc, char **argv);      /* src/cmd/model_cli.c  */
+int cb_cli_run(int argc, char **argv);       /* src/cmd/run_cli.c    */
+int cb_cli_task(int argc, char **argv);      /* src/cmd/run_cli.c    */
+int cb_cli_compress(int argc, char **argv);  /* src/cmd/run_cli.c */
+int cb_cli_merge(int argc, char **argv);     /* src/cmd/run_cli.c    */
+int cb_cli_bench_train(int argc, char **argv); /* src/cmd/bench_cli.c  */
+int cb_cli_bench_norms(int argc, char **argv); /* src/cmd/norms_cli.c  */
+int cb_cli_report(int argc, char **argv);    /* src/cmd/report_cli.c */
+int cb_cli_lowrank(int argc, char **argv);   /* src/cmd/lowrank_cli.c */
+int cb_cli_sketch(int argc, char **argv);    /* src/cmd/sketch_cli.c  */
 
 /* Shared option helpers: parse a number or die with "option --x expects ...". */
 long cb_cli_long(const char *opt, const char *val, long lo, long hi);

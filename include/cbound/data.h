@@ -16,6 +16,7 @@
  * (CIFAR-10: channel-major, d = 3 x 32 x 32 as stored in the batch files).
  *
  * Random streams (all keyed by (spec->seed, CB_DATA_RNG_KEY)):
+ *   CB_RNG_FEATURES index 0  conv feature map: filters, then biases (features.h)
  *   CB_RNG_SUBSET index 0    csv: permutation choosing the held-out test rows
  *   CB_RNG_SUBSET index 1/2  random n_train / n_test subsets (random_subset = 1)
  *   CB_RNG_DATA_GEN index 0  gaussian: teacher weights
@@ -27,6 +28,7 @@
 #define CBOUND_DATA_H
 
 #include "cbound/err.h"
+#include "cbound/features.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,8 +39,10 @@
 
 #define CB_DATA_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
-/* CB_SCALE_AUTO (appended): unit for image kinds, none for csv and gaussian. */
-typedef enum { CB_SCALE_NONE = 0, CB_SCALE_UNIT, CB_SCALE_STANDARDIZE, CB_SCALE_AUTO } CbScale;
+/* CB_SCALE_AUTO (appended): unit for image kinds, none for csv and gaussian.
+ * CB_SCALE_SIGNED (appended): [-1, 1], i.e. 2 unit - 1 (torchvision's ToTensor then
+ * Normalize(0.5, 0.5), what the 004 authors' code feeds its MLPs). */
+typedef enum { CB_SCALE_NONE = 0, CB_SCALE_UNIT, CB_SCALE_STANDARDIZE, CB_SCALE_AUTO, CB_SCALE_SIGNED } CbScale;
 
 typedef struct {
     char kind[32];        /* "fashion-mnist", "mnist", "cifar10", "csv", "gaussian"        */
@@ -60,6 +64,13 @@ typedef struct {
     size_t teacher_width; /* hidden width of the 2-layer ReLU teacher                        */
     double noise;         /* regression target noise std                                     */
     uint64_t seed;        /* stream seed for gaussian data and random subsets               */
+    char content[17];     /* hash of the data files' bytes (cb_data_content); "" = not     */
+                          /* computed or generated data. Part of every key, paths are not.  */
+    /* random feature map φ applied after scaling (include/cbound/features.h), keyed by seed */
+    char features[16];    /* "none" (default) or "conv"                                      */
+    size_t conv_filters;  /* conv: random 5x5 filters F (default 16)                        */
+    size_t conv_pool;     /* conv: average-pooling size p (default 4)                       */
+    double conv_gain;     /* conv: output gain, a bfloat16 value (default 10)               */
 } CbDataSpec;
 
 typedef struct {
@@ -72,18 +83,27 @@ typedef struct {
     float *t;          /* (n, n_targets) targets — regression only, else NULL             */
     char name[64];     /* e.g. "fashion-mnist/train"                                      */
     char source[1024]; /* file(s) read                                                    */
+    size_t shape[3];   /* images: (channels, rows, cols) as read; else all 0               */
+    CbFeatures phi;    /* the feature map x holds the output of (kind NONE: raw features); */
+                       /* the model codes describe it (the classifier is MLP∘φ)             */
 } CbData;
 
 /* Defaults: kind fashion-mnist, default path, all samples, scale auto (unit for
- * images), test_fraction 0.2, seed 0. */
+ * images), test_fraction 0.2, seed 0, features none (conv: 16 filters, pool 4, gain 10). */
 void cb_data_spec_default(CbDataSpec *spec);
 
-/* Load train and test splits. On failure both are left empty and an error is set. */
+/* Load train and test splits. On failure both are left empty and an error is set.
+ * With spec->features != "none" both splits hold φ(x) (train->phi says which φ). */
 CbStatus cb_data_load(const CbDataSpec *spec, CbData *train, CbData *test);
 
 /* Validate a spec and check that its files exist and start like the format they
  * should be (cheap: headers only). For a sweep's up-front validation. */
 CbStatus cb_data_check(const CbDataSpec *spec);
+
+/* spec->content = hex FNV-1a hash of the bytes of every file the kind reads (in a
+ * fixed order, with file boundaries), so that keys change when a file's contents do
+ * and not when its path does. Gaussian data: "". Errors if a file cannot be read. */
+CbStatus cb_data_content(CbDataSpec *spec);
 
 /* Single-format readers (used by cb_data_load and the tests). `max_n` = 0 reads all. */
 CbStatus cb_data_read_idx(const char *images_path, const char *labels_path, size_t max_n,
@@ -93,7 +113,7 @@ CbStatus cb_data_read_cifar10(const char *const *batch_paths, int n_batches, siz
 CbStatus cb_data_read_csv(const char *path, const char *target, int regression, CbData *out);
 
 /* Gaussian-teacher samples 0..n-1 of split `index` (1 train, 2 test); see the
- * stream layout above and src/data_gauss.c for the teacher. */
+ * stream layout above and src/data/data_gauss.c for the teacher. */
 CbStatus cb_data_gaussian(const CbDataSpec *spec, uint32_t index, size_t n, CbData *out);
 
 /* Allocate an empty data set: x (n, d), y if n_classes > 0, t if n_targets > 0. */
@@ -103,6 +123,12 @@ void cb_data_free(CbData *d);
 /* "none" / "unit" / "standardize" / "auto" and back (CB_EINVAL naming the choices). */
 const char *cb_data_scale_name(CbScale s);
 CbStatus cb_data_scale_parse(const char *name, CbScale *out);
+
+/* The feature map a spec asks for, for data of image shape (c, h, w) (NULL: the kind's
+ * usual shape, 1x28x28 for (fashion-)mnist, 3x32x32 for cifar10). Checks it; on
+ * CB_EINVAL *bad (if bad != NULL) names the setting at fault: "features",
+ * "conv_filters", "conv_pool" or "conv_gain". */
+CbStatus cb_data_features(const CbDataSpec *spec, const size_t shape[3], CbFeatures *out, const char **bad);
 
 /* Human-readable one-line summary into buf. */
 void cb_data_describe(const CbData *d, char *buf, size_t len);

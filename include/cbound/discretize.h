@@ -15,7 +15,7 @@
 
 #include "cbound/err.h"
 #include "cbound/mlp.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <stddef.h>
 

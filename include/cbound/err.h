@@ -51,7 +51,8 @@ _Noreturn void cb_die(const char *src_file, int src_line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define CB_DIE(...) cb_die(__FILE__, __LINE__, __VA_ARGS__)
 
-/* Checked allocation: dies with file:line and the size on failure. */
+/* Checked allocation: dies with file:line and the size on failure, exit status 5
+ * (out of memory is environmental: the run is resumable, unlike a bad input). */
 void *cb_malloc_check(size_t n, const char *src_file, int src_line);
 void *cb_calloc_check(size_t n, size_t size, const char *src_file, int src_line);
 void *cb_realloc_check(void *p, size_t n, const char *src_file, int src_line);

@@ -13,7 +13,7 @@
  *          singular value thresholding; init / iterate split, loop in the caller.
  * Matrices are row-major doubles. The SVD of W Xᵀ runs through LAPACK (Gram
  * eigendecomposition or direct SVD) or over the ranks of a communicator
- * (distributed Gram + ScaLAPACK pdsyevd, or pdgesvd; src/scalapack.c).
+ * (distributed Gram + ScaLAPACK pdsyevd, or pdgesvd; src/measure/scalapack.c).
  */
 #ifndef CBOUND_LOWRANK_H
 #define CBOUND_LOWRANK_H

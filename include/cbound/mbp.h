@@ -11,7 +11,7 @@
  *     cb_rng_uniform_at(seed, key, CB_RNG_COMPRESS, l, i * d_in + j),
  * pruned iff u < P(prune | A_ij): the mask does not depend on threads or ranks.
  *
- * Expected kept fraction when A_ij ~ N(0, Psi) (derived in src/mbp.c, checked by
+ * Expected kept fraction when A_ij ~ N(0, Psi) (derived in src/compress/mbp.c, checked by
  * quadrature in tests/test_mbp.c):
  *     chi(d) = 1 - sqrt(d / (d + 2)) = (sqrt(d+2) - sqrt(d)) / sqrt(d+2),
  * and its inverse for a target sparsity s: d = 2 s^2 / (1 - s^2).

@@ -1,5 +1,5 @@
 /*
- * measure — what every compression task records (issue 4), into CbResult.
+ * measure — what every compression task records, into CbResult.
  *
  * Per layer l (original W = A^l, compressed Ŵ = Â^l, Δ = W - Ŵ):
  *   nnz            nonzeros of Ŵ
@@ -25,7 +25,7 @@
 #include "cbound/data.h"
 #include "cbound/mlp.h"
 #include "cbound/result.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 /* Per-layer columns and the task's nnz / kept_fraction / sparsity. res must have
  * been initialized with orig->depth layers. */
@@ -36,7 +36,7 @@ CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *tra
                          CbResult *res);
 
 /* Only the output errors out_err_max, out_err_mean, out_err_norm (two double forward
- * passes over the training inputs) — what the driver (src/task.c) adds to its own
+ * passes over the training inputs) — what the driver (src/run/task.c) adds to its own
  * float evaluation and counts. */
 CbStatus cb_measure_output_error(const CbMlp *orig, const CbMlp *comp, const CbData *train, CbResult *res);
 
@@ -48,5 +48,12 @@ void cb_measure_output_error_logits(const double *zo, const double *zc, size_t n
  * same conventions as cb_train_eval (exposed for the tests). */
 void cb_measure_loss_acc(const double *z, size_t n, size_t k, const CbData *d, size_t i0, double *loss_sum,
                          double *correct);
+
+/* How Gaussian the entries of a weight matrix are (004 Assumption 3.1: A_ij ~ N(0, Ψ)
+ * i.i.d.): the excess kurtosis m4/m2² − 3 of the n values (population moments; 0 for a
+ * normal law, −1.2 uniform, 3 Laplace) and the Kolmogorov–Smirnov distance
+ * sup_x |F_n(x) − Φ((x − mean)/sd)| to the normal law with the sample's mean and
+ * population variance. NaN for n < 2 or constant values. */
+void cb_measure_gaussianity(const double *a, size_t n, double *excess_kurtosis, double *ks);
 
 #endif

@@ -1,11 +1,12 @@
 /*
  * result — what one task hands back to the manager, and the columns of the
  * results file's tables. Adding a measurement = one X(...) line below; the
- * runner builds the HDF5 compound types, the MPI packing and the README schema
+ * runner builds the HDF5 compound types, the MPI packing and the schema tables of docs/reference.md
  * table from these lists, so the list is the single source of truth.
  *
  * Every measured value is a double; NaN means "not measured for this task".
- * Column names carry their unit when it is not obvious (_s seconds, _log = ln).
+ * Column names carry their unit when it is not obvious (_s seconds, _ln natural log;
+ * every logarithm in the file is natural).
  *
  *   tasks   one row per task: fixed columns (key, method, params, status, ...)
  *           owned by the runner, then CB_TASK_COLUMNS
@@ -60,14 +61,33 @@
     X(comp_gamma_p10, "1", "10th percentile of the compressed model's training margins")          \
     X(x_norm_max, "1", "max over training inputs of ||x||_2 (004 Lemma C.5's ||x||)")             \
     X(out_err_linf_max, "1", "max over training inputs of ||f(x) - f^(x)||_inf (Arora compressibility)") \
-    X(outbound_c5_log, "ln", "ln of 004 Lemma 4.1/C.5 bound on max ||x^L - x^L||_2 (kappa=1, eps_l Gamma_l, C=1)") \
-    X(outbound_d3_log, "ln", "ln of 004 Lemma D.3 bound (kappa_l of Lemma D.1, eps_l Gamma_l, C=1)") \
-    X(outbound_42_log, "ln", "ln of 004 Lemma 4.2/D.4 bound (kappa_l, eps_l Gamma_l + rho_l J_l)") \
-    X(outbound_measured_log, "ln", "ln of e max||x|| prod kappa_l ||A_l|| sum ||Delta_l||/||A_l|| (measured Delta; authors' needed margin)") \
+    X(outbound_c5_ln, "ln", "ln of 004 Lemma 4.1/C.5 bound on max ||x^L - x^L||_2 (kappa=1, eps_l Gamma_l, C=1)") \
+    X(outbound_d3_ln, "ln", "ln of 004 Lemma D.3 bound (kappa_l of Lemma D.1, eps_l Gamma_l, C=1)") \
+    X(outbound_42_ln, "ln", "ln of 004 Lemma 4.2/D.4 bound (kappa_l, eps_l Gamma_l + rho_l J_l)") \
+    X(outbound_measured_ln, "ln", "ln of e max||x|| prod kappa_l ||A_l|| sum ||Delta_l||/||A_l|| (measured Delta; authors' needed margin)") \
     X(outbound_prob, "1", "probability Lemma C.5 holds: 1 - sum_l 1/eps_l")                        \
-    X(recipe_d, "1", "004 authors' recipe: d (alpha) by bisection so the needed margin = min margin") \
+    X(model_bias, "1", "1: the network has biases (004, Arora 2018, Bartlett 2017 and Neyshabur 2015/2017 assume none)") \
+    X(recipe_solved, "1", "authors' recipe: 1 if the needed margin at the returned d is <= the min margin (Thm 5.2's condition), 0 if not") \
+    X(recipe_d, "1", "004 authors' recipe: d (alpha) by bisection so the needed margin = min margin; NaN when unsolved") \
     X(recipe_needed_margin, "1", "authors' recipe: needed margin at recipe_d")                       \
-    X(recipe_bound_log, "ln", "authors' recipe: ln(R^_needed(f) + sqrt(sum d1 d2 chi ln^2 p / n))")
+    X(recipe_bound_ln, "ln", "authors' recipe: ln(R^_needed(f) + sqrt(sum d1 d2 chi ln^2 p / n))") \
+    /* Non-vacuous bounds: code length of the decoded model and its Occam bound (code.c, occam.c) */ \
+    X(code_bits, "bit", "prefix-free code length of the decoded model, all parts (union-bound bits included)") \
+    X(code_bits_arch, "bit", "code type + architecture (depth, widths, activation, bias)")          \
+    X(code_bits_key, "bit", "stream key of the random quantities theta_0, P (sweep seed + a 16-bit tag of the task key)") \
+    X(code_bits_hyper, "bit", "hyperparameters the decoder needs (subspace d, projection nnz): the union bound over their grid") \
+    X(code_bits_codebook, "bit", "number of quantization levels and the levels (float32)")          \
+    X(code_bits_counts, "bit", "symbol counts")                                                     \
+    X(code_bits_symbols, "bit", "arithmetic-coded symbols")                                         \
+    X(code_bits_positions, "bit", "positions of the nonzeros: per-layer counts and coded masks")    \
+    X(code_ideal_symbols, "bit", "-sum log2 p of the symbols under their empirical frequencies")    \
+    X(n_train, "count", "training samples n of the Occam bound")                                     \
+    X(train_err_count, "count", "training errors k of the decoded model")                           \
+    X(code_test_err, "1", "test error of the decoded model")                                         \
+    X(delta, "1", "confidence: the bounds hold with probability >= 1 - delta")                      \
+    X(occam_bound, "1", "Langford 2005 Thm 4.1: Bin^-1(k, n, delta 2^-code_bits), binomial tail inversion") \
+    X(occam_bound_kl, "1", "kl form: max p with kl(k/n, p) <= (code_bits ln 2 + ln(1/delta)) / n (Bernoulli KL)") \
+    X(vacuous, "1", "1 if occam_bound >= 1 - 1/K (no better than guessing among K classes), else 0")
 
 /* X(name, unit, meaning) — per-layer scalars. */
 #define CB_LAYER_COLUMNS(X)                                                                       \
@@ -108,15 +128,29 @@
     X(j_bound, "count", "004 Lemma 5.1 bound on max(j_r, j_c): 3 lambda max(d_out, d_in) chi")    \
     X(j_bound_prob, "1", "probability Lemma 5.1 claims: 1 - 1/lambda - d_out^-1/3 - d_in^-1/3 (<= 0: vacuous)") \
     X(expected_nnz, "count", "Gaussian expectation of nnz: chi d_out d_in (+ never-pruned diagonal)") \
-    X(expected_nnz_cond, "count", "expected nnz given the weights: sum_ij (1 - P_ij)")
+    X(expected_nnz_cond, "count", "expected nnz given the weights: sum_ij (1 - P_ij)")                \
+    X(w_kurtosis, "1", "excess kurtosis of the original weights A_l (0 for Gaussian weights: 004 Assumption 3.1)") \
+    X(w_ks, "1", "Kolmogorov-Smirnov distance of A_l's entries to the fitted normal N(mean, var) (Assumption 3.1)")
 
+/* One row of the bounds table: a bound (or, for scale "complexity", a complexity
+ * term that is not a bound) together with what it is worth. Every error-scale row
+ * has the form R^_gamma + sqrt(complexity / n) on the test 0-1 error, with the
+ * constants and confidence terms its paper hides in O(.) dropped in the same way
+ * for every row (docs/bounds.md), so rows compare like for like. */
 typedef struct {
-    char name[48];      /* e.g. "sketch_004_thm5.2", "bartlett2017"                */
-    char variant[32];   /* e.g. "predicted_j", "measured_j", "authors_code"        */
-    double log_value;   /* ln of the bound (or of the complexity term)            */
-    double gamma;       /* margin used                                             */
-    double margin_loss; /* empirical margin loss at gamma                          */
-    double complexity;  /* parameter count / complexity term before sqrt(./n)      */
+    char name[48];       /* e.g. "sketch_004_thm5.2", "bartlett2017"                    */
+    char variant[32];    /* e.g. "predicted_j", "measured_j", "authors_code"            */
+    char scale[12];      /* "error": a bound on the test 0-1 error; "complexity": not one */
+    char gamma_rule[48]; /* how gamma was chosen, e.g. "needed: Lemma D.4, measured Delta" */
+    char why_not[240];   /* "; "-joined reasons the theorem does not apply ("" = applies) */
+    double value_ln;     /* ln of the value (the bound, or the complexity term)          */
+    double error_bound;  /* exp(value_ln) for scale "error"; NaN otherwise              */
+    double gamma;        /* margin used                                                 */
+    double margin_loss;  /* empirical margin loss at gamma                              */
+    double complexity;   /* parameter count / complexity term before sqrt(./n)          */
+    double n;            /* training samples the bound is computed with                 */
+    int32_t applies;     /* 1: every hypothesis cbound can check holds                  */
+    int32_t vacuous;     /* 1 unless error_bound < 1 (complexity rows count as vacuous)   */
 } CbBoundRow;
 
 typedef struct {
@@ -150,8 +184,12 @@ typedef struct {
 
 void cb_result_init(CbResult *r, int n_layers);  /* all values NaN */
 void cb_result_free(CbResult *r);
-void cb_result_add_bound(CbResult *r, const char *name, const char *variant, double log_value,
-                         double gamma, double margin_loss, double complexity);
+/* Appends a bound row (applies = 1, why_not and gamma_rule empty, n NaN; error_bound
+ * and vacuous from value_ln and scale) and returns it for the caller to complete. */
+CbBoundRow *cb_result_add_bound(CbResult *r, const char *name, const char *variant, const char *scale,
+                                double value_ln, double gamma, double margin_loss, double complexity);
+/* Records a reason the bound's theorem does not apply: applies = 0, reason appended. */
+void cb_result_bound_why(CbBoundRow *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cb_result_add_series(CbResult *r, const char *name, int64_t i, double x, double y);
 
 #endif

@@ -38,6 +38,7 @@ typedef enum {
     CB_RNG_TWOLAYER = 9,   /* two-layer teacher / starts (002)                        */
     CB_RNG_LOWRANK = 10,   /* low-rank experiments (003)                              */
     CB_RNG_NORMS = 11,     /* start vectors of iterative norm solvers (index = layer) */
+    CB_RNG_FEATURES = 12,  /* random feature map of the data (index 0: filters, then biases) */
     CB_RNG_TEST = 99       /* tests only                                              */
 } CbRngPurpose;
 

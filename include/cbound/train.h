@@ -15,6 +15,26 @@
 #include "cbound/mlp.h"
 
 typedef enum { CB_LOSS_CROSS_ENTROPY = 0, CB_LOSS_MSE } CbLoss;
+
+/* Everything a training run needs to continue bit for bit at a batch boundary:
+ * the shuffle of epoch e is a pure function of (seed, key, e), the learning rate
+ * of e, so with the parameters, the optimizer's moments, the step count and the
+ * epoch's running sums the rest of the run is exactly what it would have been. */
+typedef struct {
+    int epoch;          /* epoch in progress, 0-based                                  */
+    size_t next;        /* position (in the epoch's order) of the next batch's first sample */
+    long step;          /* optimizer steps taken (Adam's t)                             */
+    double loss_sum;    /* this epoch's running sums so far                             */
+    size_t correct;
+    double last_loss;   /* mean training loss of the last complete epoch (progress)     */
+    size_t n_params;
+    float *params;      /* (n_params)                                                    */
+    float *s1, *s2;     /* (n_params) momentum / Adam m, Adam v; NULL when not used      */
+    int n_curve;        /* finished epochs' rows of the learning curve (CbTrainConfig.curve) */
+    double *curve;      /* (n_curve, 3); owned (freed by cb_train_state_free) when loaded    */
+} CbTrainState;
+
+void cb_train_state_free(CbTrainState *st);
 typedef enum { CB_OPT_SGD = 0, CB_OPT_ADAM } CbOpt;
 
 typedef struct {
@@ -40,6 +60,19 @@ typedef struct {
                             /* stop rule ends the run earlier the snapshot is not taken:  */
                             /* compare with CbTrainResult.steps)                          */
     float *snapshot;        /* (n_params) destination of the snapshot                 */
+    /* checkpoints (optional, used by the runner's training stages; not with snapshots): */
+    int checkpoint_every;   /* > 0: checkpoint() after every this many epochs (not the last) */
+    CbStatus (*checkpoint)(void *arg, const CbTrainState *st); /* save st (it must copy)   */
+    int (*should_stop)(void); /* polled after every batch: nonzero -> checkpoint(), CB_ESTOP */
+    void (*progress)(void *arg, int epochs_done, int epochs, double loss); /* after each epoch */
+    void *hook_arg;         /* first argument of checkpoint() and progress()              */
+    const CbTrainState *resume; /* continue from this state (same model shape and config)  */
+    /* optional learning curve, (epochs, 3) row per finished epoch: mean training loss and  */
+    /* accuracy over the epoch's batches (as the progress line prints them; accuracy NaN   */
+    /* for regression) and the test accuracy after the epoch, NaN unless cheap (a test set */
+    /* of at most 0.6 x the training set: at most ~20% more time). Resumed runs take the   */
+    /* rows before the checkpoint from it.                                                  */
+    double *curve;
 } CbTrainConfig;
 
 typedef struct {
@@ -55,7 +88,8 @@ typedef struct {
 
 void cb_train_config_default(CbTrainConfig *c); /* SGD lr 0.02, batch 256, 10 epochs, CE */
 
-/* Train in place. Returns CB_ENUMERIC if the loss becomes NaN/Inf. */
+/* Train in place. Returns CB_ENUMERIC if the loss becomes NaN/Inf, CB_ESTOP when
+ * should_stop() asked (after checkpoint() saved the state), or checkpoint()'s error. */
 CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const CbData *test,
                   CbTrainResult *res);
 

@@ -6,7 +6,7 @@
  * one warm-up epoch, and prints one key=value line that scripts/bench.sh parses:
  *   samples_per_s (wall clock) and cpu_samples_per_s (per CPU second of the training
  *   thread: what the rate is when the core is not shared), sgemm_gflops (a 2048³ sgemm,
- *   per CPU second), limit (= sgemm rate / 6 FLOPs per weight per sample, the issue's
+ *   per CPU second), limit (= sgemm rate / 6 FLOPs per weight per sample, the benchmark's
  *   convention), frac_limit = cpu_samples_per_s / limit, peak RSS and the nominal
  *   memory  params + Adam state (m, v) + activations (batch × Σ widths[1..]).
  * The peak is reported as the growth of the resident set over the process after the

@@ -1,13 +1,12 @@
 /*
- * cli — shared option parsing for the subcommands, and `cbound --version`.
+ * cli — shared option parsing for the subcommands, and `cbound --version`
+ * (the version strings themselves come from src/core/version.c).
  */
 #include "cbound/cli.h"
 #include "cbound/err.h"
+#include "cbound/version.h"
 
-#include <cblas.h>
 #include <errno.h>
-#include <gsl/gsl_version.h>
-#include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,29 +53,17 @@ void cb_cli_print0(const char *text)
     if (rank == 0) fputs(text, stdout);
 }
 
-const char *cb_cli_version_string(void) { return CB_VERSION; }
-const char *cb_cli_git_rev(void) { return CB_GIT_REV; }
-
-void cb_cli_lib_versions(CbLibVersions *v)
-{
-    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    MPI_Get_library_version(mpi, &len);
-    char *cut = strchr(mpi, ',');
-    if (cut) *cut = '\0';
-    snprintf(v->mpi, sizeof v->mpi, "%s", mpi);
-    unsigned maj, min, rel;
-    H5get_libversion(&maj, &min, &rel);
-    snprintf(v->hdf5, sizeof v->hdf5, "%u.%u.%u", maj, min, rel);
-    snprintf(v->gsl, sizeof v->gsl, "%s", gsl_version);
-    snprintf(v->openblas, sizeof v->openblas, "%s", openblas_get_config());
-}
-
 int cb_cli_version(int argc, char **argv)
 {
-    CbLibVersions v;
-    cb_cli_lib_versions(&v);
-    printf("cbound %s (git %s)\n", CB_VERSION, CB_GIT_REV);
+    if (cb_cli_wants_help(argc, argv)) {
+        cb_cli_print0("usage: cbound version   (or cbound --version)\n\n"
+                      "Prints the versions of cbound (and the git revision it was built from) and of the\n"
+                      "libraries it runs on: MPI, HDF5, GSL, OpenBLAS, the random streams.\n");
+        return 0;
+    }
+    CbVersionLibs v;
+    cb_version_libs(&v);
+    printf("cbound %s (git %s)\n", cb_version_string(), cb_version_git_rev());
     printf("  MPI:      %s\n", v.mpi);
     printf("  HDF5:     %s\n", v.hdf5);
     printf("  GSL:      %s\n", v.gsl);

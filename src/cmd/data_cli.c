@@ -14,7 +14,7 @@
 #include <time.h>
 
 static const char usage_text[] =
-    "usage: cbound data [--kind KIND] [options]\n"
+    "usage: cbound data [--kind KIND] [options]   (or the sweep's names: --data.kind, --data.n_train, ...)\n"
     "\n"
     "Load a data set, validate it, and print a summary.\n"
     "\n"
@@ -30,7 +30,9 @@ static const char usage_text[] =
     "  --n-test N          first N test samples (0 = all)\n"
     "  --random-subset     choose the N samples at random (stream CB_RNG_SUBSET)\n"
     "  --scale S           auto (default: unit for images, none otherwise) | unit | standardize | none\n"
-    "  --seed S            stream seed (splits, random subsets, gaussian data)\n"
+    "  --seed S            stream seed (splits, random subsets, gaussian data, feature map)\n"
+    "  --features F        none (default) | conv: random 5x5 filters, ReLU, average pooling (docs/data.md)\n"
+    "  --conv-filters N --conv-pool P --conv-gain G   conv features (default 16, 4, 10)\n"
     "  --dim D --classes K --teacher-width H --noise S   gaussian teacher data\n"
     "\n"
     "example: cbound data --kind csv --path /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz\n";
@@ -88,6 +90,17 @@ int cb_cli_data(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
+        /* the sweep's names work too: --data.n_train = --n-train, --data.n_classes = --classes */
+        char alias[64];
+        if (!strncmp(o, "--data.", 7) && strlen(o) < sizeof alias) {
+            if (!strcmp(o, "--data.n_classes")) snprintf(alias, sizeof alias, "--classes");
+            else {
+                snprintf(alias, sizeof alias, "--%s", o + 7);
+                for (char *c = alias + 2; *c; ++c)
+                    if (*c == '_') *c = '-';
+            }
+            o = alias;
+        }
         if (!strcmp(o, "--kind")) set_str(spec.kind, sizeof spec.kind, o, v);
         else if (!strcmp(o, "--path")) set_str(spec.path, sizeof spec.path, o, v);
         else if (!strcmp(o, "--test-path")) set_str(spec.test_path, sizeof spec.test_path, o, v);
@@ -100,6 +113,10 @@ int cb_cli_data(int argc, char **argv)
         else if (!strcmp(o, "--classes")) spec.n_classes = (size_t)cb_cli_long(o, v, 1, 1L << 30);
         else if (!strcmp(o, "--teacher-width")) spec.teacher_width = (size_t)cb_cli_long(o, v, 1, 1L << 30);
         else if (!strcmp(o, "--noise")) spec.noise = cb_cli_double(o, v, 0, 1e300);
+        else if (!strcmp(o, "--features")) set_str(spec.features, sizeof spec.features, o, v);
+        else if (!strcmp(o, "--conv-filters")) spec.conv_filters = (size_t)cb_cli_long(o, v, 0, 1L << 20);
+        else if (!strcmp(o, "--conv-pool")) spec.conv_pool = (size_t)cb_cli_long(o, v, 0, 1L << 20);
+        else if (!strcmp(o, "--conv-gain")) spec.conv_gain = cb_cli_double(o, v, 0, 1e300);
         else if (!strcmp(o, "--scale")) {
             if (!v || cb_data_scale_parse(v, &spec.scale) != CB_OK) {
                 fprintf(stderr, "cbound data: option --scale expects auto, unit, standardize or none, got '%s'\n",
@@ -136,6 +153,10 @@ int cb_cli_data(int argc, char **argv)
     printf("data: kind %s, scale %s%s%s, seed %llu%s\n", spec.kind, cb_data_scale_name(spec.scale),
            spec.scale == CB_SCALE_AUTO ? " -> " : "", spec.scale == CB_SCALE_AUTO ? cb_data_scale_name(eff) : "",
            (unsigned long long)spec.seed, spec.random_subset ? ", random subsets" : "");
+    if (train.phi.kind != CB_FEATURES_NONE)
+        printf("features: %s, %zu filters, pool %zu, gain %g, seed %llu: %zu x %zu x %zu -> %zu features\n",
+               cb_features_name(train.phi.kind), train.phi.filters, train.phi.pool, train.phi.gain,
+               (unsigned long long)train.phi.seed, train.phi.in_c, train.phi.in_h, train.phi.in_w, train.d);
     summarize(&train);
     summarize(&test);
     printf("load time: %.3f s\n", secs);

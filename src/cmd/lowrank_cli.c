@@ -1,8 +1,8 @@
 /*
  * lowrank_cli — `cbound lowrank MODEL.h5`: rank-r compression of every layer of a
- * trained model (seed paper 003; src/lowrank.c), with the SVD of each layer's
+ * trained model (seed paper 003; src/compress/lowrank.c), with the SVD of each layer's
  * pre-activation matrix W Xᵀ (d_out x n, n up to the whole training set)
- * distributed over all ranks of the job by ScaLAPACK (src/scalapack.c). This is
+ * distributed over all ranks of the job by ScaLAPACK (src/measure/scalapack.c). This is
  * cbound's distributed path: start it with mpirun/srun on as many ranks as the
  * matrices need. Rank 0 loads the model's training data (named in the model file)
  * and propagates the inputs through the original network; every rank joins each

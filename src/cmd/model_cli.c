@@ -100,15 +100,21 @@ void cb_model_print(const CbModel *m, const char *path, FILE *out)
 
 /* ------------------------------------------------------------------ --eval */
 
-static CbStatus eval_model(const CbModel *m, const char *path, const char *data_path)
+static CbStatus eval_model(const CbModel *m, const char *path, const char *data_kind, const char *data_path)
 {
-    if (!m->train_config || !m->train_config[0]) {
-        CbStatus st = CB_ERR(CB_EINVAL, "%s: the file names no training data (empty train_config)", path);
-        cb_err_hint("models imported from PyTorch carry no data settings; evaluate them in PyTorch");
-        return st;
-    }
     CbTrainSpec s;
-    CB_TRY(cb_model_spec_parse(m->train_config, path, &s));
+    if (data_kind) { /* the data given on the command line (models imported from PyTorch name none) */
+        cb_model_spec_default(&s);
+        if (strlen(data_kind) >= sizeof s.data.kind) return CB_ERR(CB_EINVAL, "--data.kind: '%s' is too long", data_kind);
+        snprintf(s.data.kind, sizeof s.data.kind, "%s", data_kind);
+    } else if (!m->train_config || !m->train_config[0]) {
+        CbStatus st = CB_ERR(CB_EINVAL, "%s: the file names no training data (empty train_config)", path);
+        cb_err_hint("give the data: --data.kind KIND [--data.path PATH] (models imported from PyTorch carry "
+                    "no data settings)");
+        return st;
+    } else {
+        CB_TRY(cb_model_spec_parse(m->train_config, path, &s));
+    }
     if (data_path) snprintf(s.data.path, sizeof s.data.path, "%s", data_path);
     CbData train = {0}, test = {0};
     CB_TRY(cb_data_load(&s.data, &train, &test));
@@ -176,12 +182,14 @@ static CbStatus forward_file(const CbMlp *w, const char *in, const char *out)
 /* ------------------------------------------------------------------ command */
 
 static const char USAGE[] =
-    "usage: cbound info MODEL.h5 [--eval [--data-path DIR]] [--forward IN.h5 OUT.h5]\n"
+    "usage: cbound info MODEL.h5 [--eval [--data.kind KIND] [--data.path PATH]] [--forward IN.h5 OUT.h5]\n"
     "\n"
     "Validates a model file (schema, shapes, finiteness, content hash) and prints its\n"
     "shapes, parameter counts, per-layer norms, data set, metrics and training config.\n"
     "  --eval            recompute train/test loss and accuracy on the file's data set\n"
-    "  --data-path DIR   with --eval: read the data from DIR instead of the recorded path\n"
+    "  --data.kind KIND  with --eval: evaluate on this data set (needed for models imported from\n"
+    "                    PyTorch, which record none); default: the file's training data\n"
+    "  --data.path PATH  with --eval: read the data from PATH instead of the recorded path\n"
     "  --forward IN OUT  write the outputs for inputs IN:/x (n, d_in) to OUT:/logits\n";
 
 int cb_cli_info(int argc, char **argv)
@@ -190,17 +198,20 @@ int cb_cli_info(int argc, char **argv)
         cb_cli_print0(USAGE);
         return 0;
     }
-    enum { O_EVAL = 1, O_DATA_PATH, O_FORWARD };
+    enum { O_EVAL = 1, O_DATA_PATH, O_FORWARD, O_DATA_KIND };
     static const struct option opts[] = {{"eval", no_argument, NULL, O_EVAL},
                                          {"data-path", required_argument, NULL, O_DATA_PATH},
+                                         {"data.path", required_argument, NULL, O_DATA_PATH},
+                                         {"data.kind", required_argument, NULL, O_DATA_KIND},
                                          {"forward", required_argument, NULL, O_FORWARD},
                                          {NULL, 0, NULL, 0}};
     int eval = 0;
-    const char *data_path = NULL, *fwd_in = NULL, *fwd_out = NULL;
+    const char *data_path = NULL, *data_kind = NULL, *fwd_in = NULL, *fwd_out = NULL;
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == O_EVAL) eval = 1;
         else if (c == O_DATA_PATH) data_path = optarg;
+        else if (c == O_DATA_KIND) data_kind = optarg;
         else if (c == O_FORWARD) {
             fwd_in = optarg;
             if (optind >= argc) {
@@ -225,7 +236,7 @@ int cb_cli_info(int argc, char **argv)
     CbStatus st = cb_model_load(path, &m);
     if (st == CB_OK) {
         cb_model_print(&m, path, stdout);
-        if (eval) st = eval_model(&m, path, data_path);
+        if (eval) st = eval_model(&m, path, data_kind, data_path);
         if (st == CB_OK && fwd_in) st = forward_file(m.mlp, fwd_in, fwd_out);
         cb_model_free(&m);
     }

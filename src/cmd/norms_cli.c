@@ -1,5 +1,5 @@
 /*
- * norms_cli — `cbound bench-norms`: the certified spectral norm (src/norms.c) against
+ * norms_cli — `cbound bench-norms`: the certified spectral norm (src/measure/norms.c) against
  * LAPACK's full SVD on one core, for `make bench`.
  *
  * Makes an n × n matrix from the streams — "gaussian" (entries N(0, 1/n): the hard

@@ -1,11 +1,13 @@
 /*
- * report_cli — `cbound report RESULTS.h5`: the analysis step (issue 8).
+ * report_cli — `cbound report RESULTS.h5`: the analysis step (scripts/report.py).
  *
  * The figures and tables are made by scripts/report.py (Debian's h5py, numpy,
  * pandas, matplotlib); this command finds the script and the system Python
  * (/usr/bin/python3, which sees Debian's packages — a `python3` earlier on PATH
- * may not) and runs it. Script location: $CBOUND_SCRIPTS, else the source
- * tree's scripts/ directory recorded at build time (CB_SCRIPT_DIR).
+ * may not) and runs it. Script location: $CBOUND_SCRIPTS, else found relative to
+ * the binary itself (/proc/self/exe): BIN/../share/cbound/scripts (make install)
+ * or BIN/../scripts (the build tree: build/cbound), so an installed or copied
+ * tree works from any directory; no absolute path is compiled in.
  */
 #include "cbound/cli.h"
 
@@ -16,9 +18,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CB_SCRIPT_DIR
-#define CB_SCRIPT_DIR "scripts"
-#endif
+/* The directory of report.py: $CBOUND_SCRIPTS, else next to the binary. */
+static void script_dir(char *out, size_t len)
+{
+    const char *env = getenv("CBOUND_SCRIPTS");
+    if (env && env[0]) {
+        snprintf(out, len, "%s", env);
+        return;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        static const char *const rel[] = {"/../share/cbound/scripts", "/../scripts", "/scripts"};
+        for (int i = 0; i < 3; ++i) {
+            char probe[4200];
+            snprintf(probe, sizeof probe, "%s%s/report.py", exe, rel[i]);
+            if (access(probe, R_OK) == 0) {
+                snprintf(out, len, "%s%s", exe, rel[i]);
+                return;
+            }
+        }
+    }
+    snprintf(out, len, "scripts"); /* the current directory's, as a last resort */
+}
 
 static const char report_help[] =
     "usage: cbound report RESULTS.h5 [--out DIR] [--quiet]\n"
@@ -42,9 +67,10 @@ int cb_cli_report(int argc, char **argv)
         fputs(report_help, stderr);
         return 2;
     }
-    const char *dir = getenv("CBOUND_SCRIPTS") ? getenv("CBOUND_SCRIPTS") : CB_SCRIPT_DIR;
+    char dir[4200];
+    script_dir(dir, sizeof dir);
     const char *py = getenv("CBOUND_PYTHON") ? getenv("CBOUND_PYTHON") : "/usr/bin/python3";
-    char script[4096];
+    char script[4300];
     snprintf(script, sizeof script, "%s/report.py", dir);
     if (access(script, R_OK) != 0) {
         fprintf(stderr, "cbound: error: report script %s: %s\n  hint: set CBOUND_SCRIPTS to cbound's scripts/ directory\n",

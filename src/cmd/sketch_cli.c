@@ -1,6 +1,6 @@
 /*
  * sketch_cli — `cbound sketch`: sketch Y = A W Bᵀ of one pruned layer and recover W
- * from it (src/sketch.c), printing sizes, times, success and error; with --phase, the
+ * from it (src/measure/sketch.c), printing sizes, times, success and error; with --phase, the
  * phase-transition search for the smallest m instead.
  *
  * The layer comes from a model file (MODEL.h5 --layer L; magnitude-pruned to keep the

@@ -22,7 +22,9 @@
 static const char USAGE[] =
     "usage: cbound train [options] -o MODEL.h5\n"
     "\n"
-    "Trains an MLP and saves it as a cbound model file (see `cbound info`).\n"
+    "Trains an MLP and saves it as a cbound model file (see `cbound info`). Every setting also\n"
+    "takes the sweep's name: --data.kind, --data.path, --data.n_train, --model.layers,\n"
+    "--model.activation, --train.lr, --train.epochs, ... (`cbound run --schema`).\n"
     "  -o, --output FILE     model file to write (refuses to overwrite without --force)\n"
     "  --force               overwrite an existing output file\n"
     "  --config FILE         settings as 'key: value' lines (the 'training config' of `cbound info`);\n"
@@ -31,13 +33,14 @@ static const char USAGE[] =
     "  --data KIND           fashion-mnist (default), mnist, cifar10, csv, gaussian\n"
     "  --data-path PATH      directory (IDX, CIFAR-10) or file (csv); default: Debian's Fashion-MNIST\n"
     "  --n-train N, --n-test N   use the first N samples (0 = all)\n"
-    "  --scale S             auto (default), none, unit, standardize\n"
+    "  --scale S             auto (default), none, unit, signed, standardize\n"
     "  --target COL          csv: target column (name or index; default last)\n"
     "  --regression          csv / gaussian: real-valued target, MSE loss\n"
     "  --dim D --teacher-width W --noise S   gaussian teacher data (with --classes K or --regression)\n"
     "  --data-seed S         seed of the data streams (gaussian data, random subsets; default 0)\n"
     "model:\n"
-    "  --widths W0,W1,...,WL all widths, input first (0 = from the data); default 0,784,0\n"
+    "  --layers W0,W1,...,WL every width, input first (0 = from the data), as the sweep's\n"
+    "                        model.layers; default 0,784,0\n"
     "  --depth L --width W   L linear layers of hidden width W (input and output from the data)\n"
     "  --classes K           output width (default: from the data)\n"
     "  --act A               relu (default), tanh, identity, softplus;  --beta B  softplus sharpness\n"
@@ -67,7 +70,7 @@ static const struct option OPTS[] = {
     {"target", required_argument, NULL, O_TARGET}, {"regression", no_argument, NULL, O_REGRESSION},
     {"dim", required_argument, NULL, O_DIM}, {"teacher-width", required_argument, NULL, O_TEACHER},
     {"noise", required_argument, NULL, O_NOISE}, {"data-seed", required_argument, NULL, O_DATA_SEED},
-    {"widths", required_argument, NULL, O_WIDTHS}, {"depth", required_argument, NULL, O_DEPTH},
+    {"layers", required_argument, NULL, O_WIDTHS}, {"widths", required_argument, NULL, O_WIDTHS}, {"depth", required_argument, NULL, O_DEPTH},
     {"width", required_argument, NULL, O_WIDTH}, {"classes", required_argument, NULL, O_CLASSES},
     {"act", required_argument, NULL, O_ACT}, {"beta", required_argument, NULL, O_BETA},
     {"bias", no_argument, NULL, O_BIAS}, {"no-bias", no_argument, NULL, O_NO_BIAS},
@@ -78,6 +81,20 @@ static const struct option OPTS[] = {
     {"batch", required_argument, NULL, O_BATCH}, {"drops", required_argument, NULL, O_DROPS},
     {"drop-factor", required_argument, NULL, O_DROP_FACTOR}, {"stop-ce", required_argument, NULL, O_STOP_CE},
     {"seed", required_argument, NULL, O_SEED}, {"quiet", no_argument, NULL, O_QUIET},
+    /* the sweep's names for the same settings (one vocabulary: `cbound run --schema`) */
+    {"data.kind", required_argument, NULL, O_DATA}, {"data.path", required_argument, NULL, O_DATA_PATH},
+    {"data.n_train", required_argument, NULL, O_N_TRAIN}, {"data.n_test", required_argument, NULL, O_N_TEST},
+    {"data.scale", required_argument, NULL, O_SCALE}, {"data.target", required_argument, NULL, O_TARGET},
+    {"data.dim", required_argument, NULL, O_DIM}, {"data.teacher_width", required_argument, NULL, O_TEACHER},
+    {"data.noise", required_argument, NULL, O_NOISE}, {"data.seed", required_argument, NULL, O_DATA_SEED},
+    {"data.n_classes", required_argument, NULL, O_CLASSES}, {"model.layers", required_argument, NULL, O_WIDTHS},
+    {"model.depth", required_argument, NULL, O_DEPTH}, {"model.activation", required_argument, NULL, O_ACT},
+    {"model.beta", required_argument, NULL, O_BETA}, {"model.init", required_argument, NULL, O_INIT},
+    {"model.sigma", required_argument, NULL, O_SIGMA}, {"train.opt", required_argument, NULL, O_OPT},
+    {"train.lr", required_argument, NULL, O_LR}, {"train.momentum", required_argument, NULL, O_MOMENTUM},
+    {"train.weight_decay", required_argument, NULL, O_WD}, {"train.epochs", required_argument, NULL, O_EPOCHS},
+    {"train.batch", required_argument, NULL, O_BATCH}, {"train.drops", required_argument, NULL, O_DROPS},
+    {"train.drop_factor", required_argument, NULL, O_DROP_FACTOR}, {"train.stop_ce", required_argument, NULL, O_STOP_CE},
     {NULL, 0, NULL, 0}};
 
 /* "a,b,c" -> values; exits with a usage error naming the option. */
@@ -162,9 +179,9 @@ static int parse_args(int argc, char **argv, CbTrainSpec *s, const char **out, i
             case O_NOISE: s->data.noise = cb_cli_double("--noise", optarg, 0, 1e300); break;
             case O_DATA_SEED: s->data.seed = (uint64_t)cb_cli_long("--data-seed", optarg, 0, INT64_MAX); break;
             case O_WIDTHS: {
-                int n = parse_csv_list("--widths", optarg, list, CB_MODEL_MAX_DEPTH + 1, 0);
+                int n = parse_csv_list("--layers", optarg, list, CB_MODEL_MAX_DEPTH + 1, 0);
                 if (n < 2) {
-                    fprintf(stderr, "cbound train: error: --widths needs at least 2 widths (input,output), got '%s'\n",
+                    fprintf(stderr, "cbound train: error: --layers needs at least 2 widths (input,output), got '%s'\n",
                             optarg);
                     return 2;
                 }
@@ -214,7 +231,7 @@ static int parse_args(int argc, char **argv, CbTrainSpec *s, const char **out, i
     }
     if (depth || width) {
         if (!depth || !width) {
-            fprintf(stderr, "cbound train: error: --depth and --width go together (or give --widths)\n");
+            fprintf(stderr, "cbound train: error: --depth and --width go together (or give --layers)\n");
             return 2;
         }
         s->depth = depth;
@@ -237,7 +254,8 @@ static int train_and_save(CbTrainSpec *s, const char *out, int force)
 {
     CbData train = {0}, test = {0};
     CbModel m = {0};
-    CbStatus st = cb_data_load(&s->data, &train, &test);
+    CbStatus st = cb_data_content(&s->data); /* keys follow the files' contents, as in a sweep */
+    if (st == CB_OK) st = cb_data_load(&s->data, &train, &test);
     if (st == CB_OK) st = cb_model_spec_resolve(s, &train);
     if (st == CB_OK) {
         char desc[512];

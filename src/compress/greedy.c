@@ -27,7 +27,7 @@
 #include "cbound/discretize.h"
 #include "cbound/measure.h"
 #include "cbound/rng.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  */
 #include "cbound/imp.h"
 #include "cbound/discretize.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@
 #include "cbound/lowrank.h"
 #include "cbound/rng.h"
 #include "cbound/scalapack.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <cblas.h>
 #include <lapacke.h>

@@ -23,7 +23,7 @@
 #include "cbound/mbp.h"
 #include "cbound/discretize.h"
 #include "cbound/rng.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <Random123/philox.h>
 #include <math.h>

@@ -14,7 +14,7 @@
  * in the compressed weights that the driver must catch, abort = the process
  * dies, as a segfault in a method would).
  */
-#include "cbound/task.h"
+#include "cbound/method.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -74,15 +74,16 @@ const CbMethod cb_method_noop = {
 /* ------------------------------------------------------------------ registry */
 
 /* extern const CbMethod cb_method_<name>;   one line per method, defined in its module */
-extern const CbMethod cb_method_mbp;       /* src/mbp.c   */
-extern const CbMethod cb_method_magnitude; /* src/prune.c */
-extern const CbMethod cb_method_random;    /* src/prune.c */
-extern const CbMethod cb_method_greedy;    /* src/greedy.c */
-extern const CbMethod cb_method_structured; /* src/structured.c */
-extern const CbMethod cb_method_imp;       /* src/imp.c */
-extern const CbMethod cb_method_twolayer;  /* src/twolayer.c */
-extern const CbMethod cb_method_lowrank;   /* src/lowrank.c */
-extern const CbMethod cb_method_lowrank_planted; /* src/lowrank.c */
+extern const CbMethod cb_method_mbp;       /* src/compress/mbp.c   */
+extern const CbMethod cb_method_magnitude; /* src/compress/prune.c */
+extern const CbMethod cb_method_random;    /* src/compress/prune.c */
+extern const CbMethod cb_method_greedy;    /* src/compress/greedy.c */
+extern const CbMethod cb_method_structured; /* src/compress/structured.c */
+extern const CbMethod cb_method_imp;       /* src/compress/imp.c */
+extern const CbMethod cb_method_twolayer;  /* src/compress/twolayer.c */
+extern const CbMethod cb_method_lowrank;   /* src/compress/lowrank.c */
+extern const CbMethod cb_method_lowrank_planted; /* src/compress/lowrank.c */
+extern const CbMethod cb_method_subspace;  /* src/compress/subspace.c */
 
 static const CbMethod *const METHODS[] = {
     &cb_method_noop,
@@ -95,6 +96,7 @@ static const CbMethod *const METHODS[] = {
     &cb_method_twolayer,
     &cb_method_lowrank,
     &cb_method_lowrank_planted,
+    &cb_method_subspace,
     /* append: &cb_method_<name>, */
 };
 static const int N_METHODS = (int)(sizeof METHODS / sizeof METHODS[0]);

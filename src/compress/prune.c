@@ -12,7 +12,7 @@
 #include "cbound/prune.h"
 #include "cbound/discretize.h"
 #include "cbound/rng.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include "cbound/structured.h"
 #include "cbound/discretize.h"
 #include "cbound/rng.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@
  */
 #include "cbound/twolayer.h"
 #include "cbound/rng.h"
-#include "cbound/task.h"
+#include "cbound/ctx.h"
 
 #include <cblas.h>
 #include <lapacke.h>

@@ -68,13 +68,9 @@ void cb_err_report(const char *prefix)
     if (getenv("CBOUND_DEBUG")) fprintf(stderr, "  (raised at %s)\n", err_where);
 }
 
-_Noreturn void cb_die(const char *src_file, int src_line, const char *fmt, ...)
+/* Print and end the process (or, under MPI with several ranks, the job) with `status`. */
+static _Noreturn void die_with(int status, const char *src_file, int src_line, const char *buf)
 {
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     int init = 0, fin = 0, size = 1, rank = 0;
     MPI_Initialized(&init);
     MPI_Finalized(&fin);
@@ -87,27 +83,47 @@ _Noreturn void cb_die(const char *src_file, int src_line, const char *fmt, ...)
     else
         fprintf(stderr, "cbound: fatal: %s (%s:%d)\n", buf, src_file, src_line);
     fflush(stderr);
-    if (init && !fin && size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
-    exit(1);
+    if (init && !fin && size > 1) MPI_Abort(MPI_COMM_WORLD, status);
+    exit(status);
+}
+
+_Noreturn void cb_die(const char *src_file, int src_line, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    die_with(1, src_file, src_line, buf);
+}
+
+/* Out of memory is the machine's failure, not the input's: exit status 5 (as for a
+ * full disk), so a batch system or a script can tell it from a bad input (1). */
+static _Noreturn void die_oom(const char *src_file, int src_line, double bytes)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "out of memory allocating %.4g bytes; finished work is kept: give each rank more "
+                              "memory (or run fewer ranks per node) and resume", bytes);
+    die_with(5, src_file, src_line, buf);
 }
 
 void *cb_malloc_check(size_t n, const char *src_file, int src_line)
 {
     void *p = malloc(n ? n : 1);
-    if (!p) cb_die(src_file, src_line, "out of memory allocating %zu bytes", n);
+    if (!p) die_oom(src_file, src_line, (double)n);
     return p;
 }
 
 void *cb_calloc_check(size_t n, size_t size, const char *src_file, int src_line)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) cb_die(src_file, src_line, "out of memory allocating %zu x %zu bytes", n, size);
+    if (!p) die_oom(src_file, src_line, (double)n * (double)size);
     return p;
 }
 
 void *cb_realloc_check(void *p, size_t n, const char *src_file, int src_line)
 {
     void *q = realloc(p, n ? n : 1);
-    if (!q) cb_die(src_file, src_line, "out of memory reallocating %zu bytes", n);
+    if (!q) die_oom(src_file, src_line, (double)n);
     return q;
 }

@@ -4,7 +4,7 @@
  * canonical form the task key hashes. Values stay as the sweep wrote them
  * (text); `num` is the parsed number, or NaN when the text is not a number.
  */
-#include "cbound/task.h"
+#include "cbound/params.h"
 
 #include <errno.h>
 #include <math.h>

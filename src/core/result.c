@@ -5,6 +5,8 @@
 #include "cbound/err.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,20 +38,39 @@ static void copy_name(char *dst, size_t cap, const char *src)
     memset(dst + n, 0, cap - n);
 }
 
-void cb_result_add_bound(CbResult *r, const char *name, const char *variant, double log_value,
-                         double gamma, double margin_loss, double complexity)
+CbBoundRow *cb_result_add_bound(CbResult *r, const char *name, const char *variant, const char *scale,
+                                double value_ln, double gamma, double margin_loss, double complexity)
 {
     if (r->n_bounds == r->cap_bounds) {
         r->cap_bounds = r->cap_bounds ? 2 * r->cap_bounds : 16;
         r->bounds = cb_realloc(r->bounds, (size_t)r->cap_bounds * sizeof *r->bounds);
     }
     CbBoundRow *b = &r->bounds[r->n_bounds++];
+    memset(b, 0, sizeof *b);
     copy_name(b->name, sizeof b->name, name);
     copy_name(b->variant, sizeof b->variant, variant ? variant : "");
-    b->log_value = log_value;
+    copy_name(b->scale, sizeof b->scale, scale);
+    b->value_ln = value_ln;
+    b->error_bound = !strcmp(scale, "error") ? exp(value_ln) : NAN;
     b->gamma = gamma;
     b->margin_loss = margin_loss;
     b->complexity = complexity;
+    b->n = NAN;
+    b->applies = 1;
+    b->vacuous = !(b->error_bound < 1.0); /* NaN (not a bound on the error) counts as vacuous */
+    return b;
+}
+
+void cb_result_bound_why(CbBoundRow *b, const char *fmt, ...)
+{
+    char msg[sizeof b->why_not];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(b->why_not);
+    snprintf(b->why_not + n, sizeof b->why_not - n, "%s%s", n ? "; " : "", msg);
+    b->applies = 0;
 }
 
 void cb_result_add_series(CbResult *r, const char *name, int64_t i, double x, double y)

@@ -1,18 +1,21 @@
 /*
- * data — cb_data_load: find a kind's files, read them (src/data_idx.c,
- * src/data_csv.c, src/data_gauss.c), split, take subsets, scale.
+ * data — cb_data_load: find a kind's files, read them (src/data/data_idx.c,
+ * src/data/data_csv.c, src/data/data_gauss.c), split, take subsets, scale.
  *
  * Order of operations (each step sees only the previous one's output):
  *   read train [and test] -> csv without test file: random split (CB_RNG_SUBSET 0)
  *   -> subsets: first n, or a random n (CB_RNG_SUBSET 1 train / 2 test), rows kept
- *      in file order -> scale with statistics of the final training split only.
+ *      in file order -> scale with statistics of the final training split only
+ *   -> the feature map φ (data.features, src/data/features.c), to both splits.
  * Scaling: unit = x/255 for images; for csv/gaussian the training split's global
  * [min, max] mapped onto [0, 1]. standardize = per-feature (x - mean)/std with the
  * training split's mean and population std (ddof 0, like sklearn's StandardScaler);
  * a constant feature (std 0) is only centred.
  * Invariant: on failure both outputs are empty (zeroed) and an error is set.
  */
-#include "data_priv.h"
+#include "cbound/data.h"
+#include "dataio.h"
+#include "readers.h"
 #include "cbound/rng.h"
 
 #include <errno.h>
@@ -23,125 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---------------------------------------------------------------- files */
-
-int cb_data_file_exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-CbStatus cb_data_gz_open(const char *path, gzFile *out)
-{
-    *out = NULL;
-    /* gzopen() opens a directory without complaint (reads then fail): check first. */
-    struct stat sb;
-    gzFile f = NULL;
-    int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-    if (!is_dir) f = gzopen(path, "rb");
-    if (!f) {
-        CbStatus st = CB_ERR(CB_EIO, "%s: cannot open: %s", path,
-                             is_dir ? "expected a file, found a directory" : strerror(errno));
-        cb_err_hint("check the path");
-        return st;
-    }
-    gzbuffer(f, 1 << 18);
-    *out = f;
-    return CB_OK;
-}
-
-CbStatus cb_data_gz_read(gzFile f, const char *path, void *buf, size_t n, size_t *got)
-{
-    /* gzread takes an unsigned length and returns int: read in pieces below 2^30. */
-    unsigned char *p = buf;
-    *got = 0;
-    while (*got < n) {
-        size_t want = n - *got < (1u << 30) ? n - *got : (1u << 30);
-        int r = gzread(f, p + *got, (unsigned)want);
-        if (r < 0) {
-            int zerr;
-            const char *msg = gzerror(f, &zerr);
-            size_t plen = strlen(path); /* zlib prefixes its message with "path: " */
-            if (!strncmp(msg, path, plen) && !strncmp(msg + plen, ": ", 2)) msg += plen + 2;
-            CbStatus st = CB_ERR(CB_EFORMAT, "%s: corrupt gzip data: %s", path, msg);
-            cb_err_hint("the file is damaged: fetch or install it again");
-            return st;
-        }
-        if (r == 0) break;
-        *got += (size_t)r;
-    }
-    return CB_OK;
-}
-
-CbStatus cb_data_gz_slurp(const char *path, char **text, size_t *len)
-{
-    *text = NULL;
-    *len = 0;
-    gzFile f;
-    CB_TRY(cb_data_gz_open(path, &f));
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = cb_malloc(cap + 1);
-    for (;;) {
-        CbStatus st = cb_data_gz_read(f, path, buf + n, cap - n, &got);
-        if (st != CB_OK) {
-            free(buf);
-            gzclose(f);
-            return st;
-        }
-        n += got;
-        if (n < cap) break;
-        cap *= 2;
-        buf = cb_realloc(buf, cap + 1);
-    }
-    gzclose(f);
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return CB_OK;
-}
-
-/* ---------------------------------------------------------------- CbData */
-
-void cb_data_set_source(CbData *d, const char *a, const char *b)
-{
-    int w = snprintf(d->source, sizeof d->source, "%s%s%s", a, b ? " + " : "", b ? b : "");
-    if (w >= (int)sizeof d->source) /* a description only: mark the cut */
-        memcpy(d->source + sizeof d->source - 4, "...", 4);
-}
-
-CbStatus cb_data_alloc(CbData *out, size_t n, size_t d, size_t n_classes, size_t n_targets)
-{
-    memset(out, 0, sizeof *out);
-    if (d == 0) return CB_ERR(CB_EINVAL, "data: expected at least one feature, found d = 0");
-    if (n > SIZE_MAX / sizeof(float) / d || (n_targets && n > SIZE_MAX / sizeof(float) / n_targets))
-        return CB_ERR(CB_EINVAL, "data: %zu x %zu values do not fit in memory", n, d);
-    /* Plain malloc, not cb_malloc: a corrupt header claiming 2^32 images must fail
-     * this load (a "failed" task), not kill the worker. */
-    out->x = malloc(n * d * sizeof(float) + 1);
-    out->y = n_classes ? malloc(n * sizeof(int32_t) + 1) : NULL;
-    out->t = n_targets ? malloc(n * n_targets * sizeof(float) + 1) : NULL;
-    if (!out->x || (n_classes && !out->y) || (n_targets && !out->t)) {
-        cb_data_free(out);
-        CbStatus st = CB_ERR(CB_ENOMEM, "data: cannot allocate %zu x %zu features (%.3g GB)", n, d,
-                             (double)n * (double)d * sizeof(float) / 1e9);
-        cb_err_hint("use a subset (data.n_train / data.n_test); if the size is absurd the file header is corrupt");
-        return st;
-    }
-    out->n = n;
-    out->d = d;
-    out->n_classes = n_classes;
-    out->n_targets = n_targets;
-    return CB_OK;
-}
-
-void cb_data_free(CbData *d)
-{
-    if (!d) return;
-    free(d->x);
-    free(d->y);
-    free(d->t);
-    memset(d, 0, sizeof *d);
-}
 
 /* dst = rows idx[0..n) of src (dst allocated here). */
 static CbStatus gather(const CbData *src, const size_t *idx, size_t n, CbData *dst)
@@ -156,6 +40,7 @@ static CbStatus gather(const CbData *src, const size_t *idx, size_t n, CbData *d
     }
     memcpy(dst->source, src->source, sizeof dst->source);
     memcpy(dst->name, src->name, sizeof dst->name);
+    memcpy(dst->shape, src->shape, sizeof dst->shape);
     return CB_OK;
 }
 
@@ -241,7 +126,7 @@ static CbStatus apply_scale(CbScale scale, int image, CbData *train, CbData *tes
     if (scale == CB_SCALE_AUTO) scale = image ? CB_SCALE_UNIT : CB_SCALE_NONE;
     if (scale == CB_SCALE_NONE) return CB_OK;
     size_t d = train->d;
-    if (scale == CB_SCALE_UNIT) {
+    if (scale == CB_SCALE_UNIT || scale == CB_SCALE_SIGNED) {
         double lo = 0, mul = 1.0 / 255.0;
         if (!image) {
             double mn = DBL_MAX, mx = -DBL_MAX;
@@ -251,6 +136,10 @@ static CbStatus apply_scale(CbScale scale, int image, CbData *train, CbData *tes
             }
             lo = mn;
             mul = mx > mn ? 1.0 / (mx - mn) : 1.0;
+        }
+        if (scale == CB_SCALE_SIGNED) { /* 2 (x - lo) mul - 1 = (x - (lo + 1/(2 mul))) 2 mul */
+            lo += 0.5 / mul;
+            mul *= 2.0;
         }
         affine(train, &lo, &mul, 0);
         affine(test, &lo, &mul, 0);
@@ -284,19 +173,20 @@ const char *cb_data_scale_name(CbScale s)
     case CB_SCALE_UNIT: return "unit";
     case CB_SCALE_STANDARDIZE: return "standardize";
     case CB_SCALE_AUTO: return "auto";
+    case CB_SCALE_SIGNED: return "signed";
     }
     return "?";
 }
 
 CbStatus cb_data_scale_parse(const char *name, CbScale *out)
 {
-    for (int s = CB_SCALE_NONE; s <= CB_SCALE_AUTO; ++s)
+    for (int s = CB_SCALE_NONE; s <= CB_SCALE_SIGNED; ++s)
         if (!strcmp(name, cb_data_scale_name((CbScale)s))) {
             *out = (CbScale)s;
             return CB_OK;
         }
-    CbStatus st = CB_ERR(CB_EINVAL, "data scale: expected none, unit, standardize or auto, found '%s'", name);
-    cb_err_hint("unit = [0, 1] (x/255 for images), standardize = per-feature z-score on the training split");
+    CbStatus st = CB_ERR(CB_EINVAL, "data scale: expected none, unit, standardize, auto or signed, found '%s'", name);
+    cb_err_hint("unit = [0, 1] (x/255 for images), signed = [-1, 1], standardize = per-feature z-score on the training split");
     return st;
 }
 
@@ -308,6 +198,71 @@ void cb_data_spec_default(CbDataSpec *spec)
     snprintf(spec->kind, sizeof spec->kind, "fashion-mnist");
     spec->test_fraction = 0.2;
     spec->scale = CB_SCALE_AUTO;
+    snprintf(spec->features, sizeof spec->features, "none");
+    spec->conv_filters = 16;
+    spec->conv_pool = 4;
+    spec->conv_gain = 10;
+}
+
+/* ---------------------------------------------------------------- feature map */
+
+/* The nominal image shape of a kind (IDX files may differ: the shape read wins). */
+static void kind_shape(const char *kind, size_t shape[3])
+{
+    shape[0] = shape[1] = shape[2] = 0;
+    if (!strcmp(kind, "fashion-mnist") || !strcmp(kind, "mnist")) shape[0] = 1, shape[1] = shape[2] = 28;
+    else if (!strcmp(kind, "cifar10")) shape[0] = 3, shape[1] = shape[2] = 32;
+}
+
+CbStatus cb_data_features(const CbDataSpec *spec, const size_t shape[3], CbFeatures *out, const char **bad)
+{
+    const char *dummy;
+    if (!bad) bad = &dummy;
+    *bad = "features";
+    memset(out, 0, sizeof *out);
+    size_t usual[3];
+    if (!shape) {
+        kind_shape(spec->kind, usual);
+        shape = usual;
+    }
+    CbFeaturesKind k;
+    CB_TRY(cb_features_parse(spec->features, &k));
+    out->kind = k;
+    if (k == CB_FEATURES_NONE) return CB_OK;
+    out->filters = spec->conv_filters;
+    out->pool = spec->conv_pool;
+    out->gain = spec->conv_gain;
+    out->seed = spec->seed;
+    out->in_c = shape[0], out->in_h = shape[1], out->in_w = shape[2];
+    if (!is_image_kind(spec->kind)) {
+        CbStatus st = CB_ERR(CB_EINVAL, "data features %s: expected image data (fashion-mnist, mnist or cifar10), "
+                             "found kind %s", spec->features, spec->kind);
+        cb_err_hint("leave data.features at none for csv and gaussian data");
+        return st;
+    }
+    return cb_features_check(out, bad);
+}
+
+/* Replace d->x by φ(d->x). */
+static CbStatus apply_features(const CbFeatures *phi, CbData *d)
+{
+    d->phi = *phi;
+    if (phi->kind == CB_FEATURES_NONE) return CB_OK;
+    if (d->d != phi->in_c * phi->in_h * phi->in_w)
+        return CB_ERR(CB_EINVAL, "%s: expected %zu x %zu x %zu pixels for the feature map, found %zu features", d->name,
+                      phi->in_c, phi->in_h, phi->in_w, d->d);
+    size_t dout = cb_features_dim(phi);
+    float *y = malloc(d->n * dout * sizeof *y + 1);
+    if (!y) return CB_ERR(CB_ENOMEM, "%s: cannot allocate %zu x %zu features", d->name, d->n, dout);
+    CbStatus st = cb_features_apply(phi, d->x, d->n, y);
+    if (st != CB_OK) {
+        free(y);
+        return st;
+    }
+    free(d->x);
+    d->x = y;
+    d->d = dout;
+    return CB_OK;
 }
 
 static CbStatus check_spec(const CbDataSpec *s)
@@ -319,8 +274,8 @@ static CbStatus check_spec(const CbDataSpec *s)
     if (!known) {
         st = CB_ERR(CB_EINVAL, "data kind: expected fashion-mnist, mnist, cifar10, csv or gaussian, found '%s'",
                     s->kind);
-    } else if ((unsigned)s->scale > CB_SCALE_AUTO) {
-        st = CB_ERR(CB_EINVAL, "data scale: expected a CbScale value 0..%d, found %d", CB_SCALE_AUTO,
+    } else if ((unsigned)s->scale > CB_SCALE_SIGNED) {
+        st = CB_ERR(CB_EINVAL, "data scale: expected a CbScale value 0..%d, found %d", CB_SCALE_SIGNED,
                     (int)s->scale);
     } else if (is_image_kind(s->kind) && s->regression) {
         st = CB_ERR(CB_EINVAL, "data kind %s: expected classification, found regression = 1", s->kind);
@@ -349,6 +304,10 @@ static CbStatus check_spec(const CbDataSpec *s)
         } else if (!(s->noise >= 0 && isfinite(s->noise))) {
             st = CB_ERR(CB_EINVAL, "data.noise: expected a finite number >= 0, found %g", s->noise);
         }
+    }
+    if (st == CB_OK) { /* the feature map, for the kind's usual image shape (the shape read is checked on load) */
+        CbFeatures phi;
+        st = cb_data_features(s, NULL, &phi, NULL);
     }
     return st;
 }
@@ -486,6 +445,10 @@ CbStatus cb_data_load(const CbDataSpec *spec, CbData *train, CbData *test)
     }
     if (st == CB_OK) st = take_subset(test, spec->n_test, spec->random_subset, spec->seed, 2, "n_test");
     if (st == CB_OK) st = apply_scale(spec->scale, is_image_kind(spec->kind), train, test);
+    CbFeatures phi;
+    if (st == CB_OK) st = cb_data_features(spec, train->shape, &phi, NULL);
+    if (st == CB_OK) st = apply_features(&phi, train);
+    if (st == CB_OK) st = apply_features(&phi, test);
     if (st != CB_OK) {
         cb_data_free(train);
         cb_data_free(test);
@@ -523,6 +486,52 @@ CbStatus cb_data_check(const CbDataSpec *spec)
             gzclose(f);
         }
     }
+    return CB_OK;
+}
+
+/* ---------------------------------------------------------------- content */
+
+/* FNV-1a (cb_rng_hash64) over the file's bytes, chained from h, 1 MiB at a time. */
+static CbStatus hash_file(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return CB_ERR(CB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char *buf = cb_malloc(1 << 20);
+    size_t got;
+    while ((got = fread(buf, 1, 1 << 20, f)) > 0) *h = cb_rng_hash64(buf, got, *h);
+    int bad = ferror(f);
+    fclose(f);
+    free(buf);
+    if (bad) return CB_ERR(CB_EIO, "%s: read error", path);
+    return CB_OK;
+}
+
+CbStatus cb_data_content(CbDataSpec *spec)
+{
+    spec->content[0] = '\0';
+    const char *files[6];
+    char a[1200], b[1200], c[1200], d[1200], cif[6][1100], t[1200];
+    int n = 0;
+    if (!strcmp(spec->kind, "gaussian")) return CB_OK; /* generated from data.seed: nothing on disk */
+    if (!strcmp(spec->kind, "fashion-mnist") || !strcmp(spec->kind, "mnist")) {
+        CB_TRY(idx_paths(spec, "train", a, b, sizeof a));
+        CB_TRY(idx_paths(spec, "t10k", c, d, sizeof c));
+        files[n++] = a, files[n++] = b, files[n++] = c, files[n++] = d;
+    } else if (!strcmp(spec->kind, "cifar10")) {
+        CB_TRY(cifar_paths(spec, cif));
+        for (int i = 0; i < 6; ++i) files[n++] = cif[i];
+    } else {
+        files[n++] = spec->path;
+        if (spec->test_path[0]) files[n++] = spec->test_path;
+        if (cb_data_csv_target_file(spec->path, spec->target, t, sizeof t)) files[n++] = t;
+    }
+    uint64_t h = CB_RNG_HASH_INIT;
+    for (int i = 0; i < n; ++i) {
+        uint64_t mark = (uint64_t)i; /* file boundaries are part of the content */
+        h = cb_rng_hash64(&mark, sizeof mark, h);
+        CB_TRY(hash_file(files[i], &h));
+    }
+    snprintf(spec->content, sizeof spec->content, "%016llx", (unsigned long long)h);
     return CB_OK;
 }
 

@@ -15,7 +15,9 @@
  * occur (a missing class usually means 1-based labels).
  * Errors: "file:line:column: expected ..., found '...'" (column = character).
  */
-#include "data_priv.h"
+#include "cbound/data.h"
+#include "dataio.h"
+#include "readers.h"
 
 #include <ctype.h>
 #include <errno.h>

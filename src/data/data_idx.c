@@ -14,7 +14,9 @@
  * whose size is not a multiple of 3073 is rejected before anything is read.
  * Pixels are stored as 0..255 floats; scaling happens in cb_data_load.
  */
-#include "data_priv.h"
+#include "cbound/data.h"
+#include "dataio.h"
+#include "readers.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -147,6 +149,7 @@ CbStatus cb_data_read_idx(const char *images_path, const char *labels_path, size
     size_t total = st == CB_OK ? di[0] : 0, n = total;
     if (max_n > 0 && max_n < n) n = max_n;
     if (st == CB_OK) st = cb_data_alloc(out, n, (size_t)di[1] * di[2], IDX_CLASSES, 0);
+    if (st == CB_OK) out->shape[0] = 1, out->shape[1] = di[1], out->shape[2] = di[2];
     if (st == CB_OK) st = idx_read_images(fi, images_path, n, out->d, total, out->x);
     if (st == CB_OK && n == total) st = expect_eof(fi, images_path, total, "images");
 
@@ -247,6 +250,7 @@ CbStatus cb_data_read_cifar10(const char *const *batch_paths, int n_batches, siz
     CbStatus st = cifar_open(batch_paths, n_batches, files, records, &total);
     size_t n = max_n > 0 && max_n < total ? max_n : total, i = 0;
     if (st == CB_OK) st = cb_data_alloc(out, n, CIFAR_PIXELS, CIFAR_CLASSES, 0);
+    if (st == CB_OK) out->shape[0] = 3, out->shape[1] = 32, out->shape[2] = 32; /* channel-major */
     unsigned char *rec = cb_malloc(CIFAR_RECORD);
     for (int b = 0; st == CB_OK && b < n_batches && i < n; ++b) {
         for (size_t r = 0; r < records[b] && i < n; ++r, ++i) {

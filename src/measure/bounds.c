@@ -6,18 +6,20 @@
  * "authors_code", for their Table 2), all in log space; plus the per-layer measurements
  * they rest on (certified spectral norms, Latała brackets, Lemma 5.1's sparsity bound).
  * Names, variants and margins: include/cbound/bounds.h; formulas and dropped constants:
- * README "Measurements and bounds".
+ * docs/bounds.md.
  *
  * Sections: formulas (pure, on CbBoundInputs) — the authors' recipe — the driver entry.
  */
 #include "cbound/bounds.h"
 #include "cbound/latala.h"
 #include "cbound/margins.h"
+#include "cbound/measure.h"
 #include "cbound/norms.h"
 #include "cbound/rng.h"
 
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,13 +60,29 @@ double cb_bounds_lpq_authors(const double *A, size_t m, size_t n, double p, doub
 
 /* ------------------------------------------------------------------ formulas */
 
-/* ln(R̂ + √(complexity / n)) as a bound row; NaN complexity or gamma skip the row. */
-static void add_sqrt_bound(CbResult *res, const char *name, const char *variant, const CbBoundInputs *in,
-                           double gamma, double complexity)
+/* Hypotheses every theorem here shares: 004 (Lemmas C.5, D.3, D.4), Arora et al. 2018
+ * (whose count has no biases in it), Bartlett et al. 2017 and Neyshabur et al. 2015/2017
+ * are all stated for networks without biases. */
+static void why_bias(CbBoundRow *b, const CbBoundInputs *in)
 {
-    if (!isfinite(complexity) || isnan(gamma)) return;
-    double rhat = cb_margins_loss(in->mf, (size_t)in->n, gamma);
-    cb_result_add_bound(res, name, variant, log(rhat + sqrt(complexity / in->n)), gamma, rhat, complexity);
+    if (in->bias) cb_result_bound_why(b, "network has biases (the theorem assumes none)");
+}
+
+/* R̂_γ(f) + √(complexity / n) as an error-scale row. Always added, so that rows whose
+ * theorem fails or whose inputs are missing are shown with the reason, never dropped. */
+static CbBoundRow *add_sqrt_bound(CbResult *res, const char *name, const char *variant, const CbBoundInputs *in,
+                                  double gamma, double complexity, const char *gamma_rule)
+{
+    double rhat = isnan(gamma) ? NAN : cb_margins_loss(in->mf, (size_t)in->n, gamma);
+    double v = log(rhat + sqrt(complexity / in->n));
+    CbBoundRow *b = cb_result_add_bound(res, name, variant, "error", v, gamma, rhat, complexity);
+    b->n = in->n;
+    snprintf(b->gamma_rule, sizeof b->gamma_rule, "%s", gamma_rule);
+    if (isnan(gamma)) cb_result_bound_why(b, "no margin (needed margin not computable)");
+    else if (gamma < 0) cb_result_bound_why(b, "gamma = %.4g < 0", gamma);
+    if (!isfinite(complexity)) cb_result_bound_why(b, "parameter count not computable");
+    why_bias(b, in);
+    return b;
 }
 
 /* ln e‖x‖ Π κ_l ‖A_l‖ Σ pert_l/‖A_l‖ with pert_l = base_l + ρ_l J_l (ρ NaN: float32, no term). */
@@ -118,14 +136,18 @@ static void add_baseline(CbResult *res, const CbBoundInputs *in, const char *nam
                          NormSet set, const double *margins)
 {
     double gamma = cb_margins_quantile(margins, (size_t)in->n, 0.05);
-    if (!(gamma > 0)) return; /* no positive 5th-percentile margin: the bound is +∞ */
-    double term = baseline_term(in, name, set, gamma);
-    if (!isfinite(term)) return;
+    double term = gamma > 0 ? baseline_term(in, name, set, gamma) : INFINITY;
     double rhat = cb_margins_loss(margins, (size_t)in->n, gamma);
-    cb_result_add_bound(res, name, variant, log(rhat + term), gamma, rhat, term * term * in->n);
+    CbBoundRow *b = cb_result_add_bound(res, name, variant, "error", log(rhat + term), gamma, rhat, term * term * in->n);
+    b->n = in->n;
+    snprintf(b->gamma_rule, sizeof b->gamma_rule, "5th percentile of training margins");
+    if (!(gamma > 0)) cb_result_bound_why(b, "5th-percentile margin %.4g <= 0 (the bound is +inf)", gamma);
+    else if (!isfinite(term)) cb_result_bound_why(b, "complexity term not finite");
+    why_bias(b, in);
 }
 
-/* The authors' code: squared complexity / γ², no margin loss, no 1/n, γ = min margin of f. */
+/* The authors' code: squared complexity / γ², no margin loss, no 1/n, γ = min margin of f.
+ * Not bounds on the error: kept, on their own scale, to compare with their Table 2. */
 static void add_baselines_authors(CbResult *res, const CbBoundInputs *in)
 {
     double gamma = in->mf[0];
@@ -139,29 +161,48 @@ static void add_baselines_authors(CbResult *res, const CbBoundInputs *in)
     }
     /* γ <= 0: their code sets the margin to 0 and divides by it: +∞ */
     double lg2 = gamma > 0 ? 2.0 * log(gamma) : -INFINITY;
-    cb_result_add_bound(res, "neyshabur2015", "authors_code", l_prod_fro - lg2, gamma, NAN, exp(l_prod_fro));
-    cb_result_add_bound(res, "bartlett2017", "authors_code", l_prod_spec + log(s_bart) - lg2, gamma, NAN,
+    /* Rows by index: adding a row may move the array, so no pointer is kept across an add. */
+    int first = res->n_bounds;
+    cb_result_add_bound(res, "neyshabur2015", "authors_code", "complexity", l_prod_fro - lg2, gamma, NAN,
+                        exp(l_prod_fro));
+    cb_result_add_bound(res, "bartlett2017", "authors_code", "complexity", l_prod_spec + log(s_bart) - lg2, gamma, NAN,
                         exp(l_prod_spec) * s_bart);
-    cb_result_add_bound(res, "neyshabur2017", "authors_code", l_prod_spec + log(s_ney) - lg2, gamma, NAN,
+    cb_result_add_bound(res, "neyshabur2017", "authors_code", "complexity", l_prod_spec + log(s_ney) - lg2, gamma, NAN,
                         exp(l_prod_spec) * s_ney);
+    CbBoundRow *b[3] = {&res->bounds[first], &res->bounds[first + 1], &res->bounds[first + 2]};
+    for (int i = 0; i < 3; ++i) {
+        b[i]->n = in->n;
+        snprintf(b[i]->gamma_rule, sizeof b[i]->gamma_rule, "min training margin");
+        cb_result_bound_why(b[i], "not a bound on the error (authors' squared term: no sqrt, 1/n, margin loss)");
+        if (i == 1) cb_result_bound_why(b[i], "||A||_F in place of ||A^T||_{2,1}");
+        if (!(gamma > 0)) cb_result_bound_why(b[i], "min margin %.4g <= 0 (+inf)", gamma);
+        why_bias(b[i], in);
+    }
 }
 
 void cb_bounds_compute(const CbBoundInputs *in, CbResult *res)
 {
     int L = in->L, mbp = 1, init = 1, sketch = 1;
-    double q_pred = 0, q_meas = 0, q_sketch = 0, c_meas = 0, c_pred = 0, q_arora = 0;
+    double q_pred = 0, q_pred_printed = 0, q_meas = 0, q_meas_proof = 0, q_sketch = 0, c_meas = 0, c_pred = 0,
+           q_arora = 0, prob_fail = 0;
     for (int l = 0; l < L; ++l) {
         const CbBoundLayer *y = &in->layer[l];
         double d1 = (double)y->d_out, d2 = (double)y->d_in, p = d1 > d2 ? d1 : d2;
         double lnr = cb_bounds_ln_r(y->max_abs_comp, y->rho), ln2p = log(p) * log(p);
         double j = y->j_r > y->j_c ? y->j_r : y->j_c;
+        double jr_rows = y->j_r * d1, jc_cols = y->j_c * d2; /* each >= nnz */
         mbp &= isfinite(y->chi) && isfinite(y->eps_gamma);
         init &= isfinite(y->fro_init);
         double sp = l < res->n_layers ? res->layers[l].v[CB_L_sketch_params] : NAN;
         sketch &= isfinite(sp);
-        /* Thm 5.2: q_l = m_l² = (√(j_l p_l) ln p_l)² parameters, each one of r_l values */
-        q_pred += 3.0 * in->lambda * y->chi * d1 * d2 * ln2p * lnr;
-        q_meas += j * p * ln2p * lnr;
+        /* Thm 5.1 (Dasarathy et al. 2013): m_l = √(max(j_r d_out, j_c d_in)) ln p_l, so q_l = m_l²
+         * parameters, each one of r_l values. With Lemma 5.1's j_r, j_c <= 3λχ p_l this is
+         * 3λχ p_l² ln² p_l; Thm 5.2 as printed has d₁d₂ in place of p_l² (equal for square
+         * layers, smaller otherwise), and its proof uses (√(j_l p_l) ln p_l)². */
+        q_pred += 3.0 * in->lambda * y->chi * p * p * ln2p * lnr;
+        q_pred_printed += 3.0 * in->lambda * y->chi * d1 * d2 * ln2p * lnr;
+        q_meas += (jr_rows > jc_cols ? jr_rows : jc_cols) * ln2p * lnr;
+        q_meas_proof += j * p * ln2p * lnr;
         q_sketch += sp * lnr;
         /* Lemma E.1: ln C(d₁d₂, α) + α ln r */
         unsigned N = (unsigned)(d1 * d2);
@@ -169,20 +210,34 @@ void cb_bounds_compute(const CbBoundInputs *in, CbResult *res)
         double a_pred = floor(y->chi * d1 * d2 + 0.5);
         if (isfinite(a_pred)) c_pred += gsl_sf_lnchoose(N, (unsigned)a_pred) + a_pred * lnr;
         q_arora += y->nnz * lnr;
+        /* Thm 5.2's failure probability: Σ_l 1/λ_l + 1/ε_l + p_l^{-c}, c >= 2 (004 Remark 5.1) */
+        prob_fail += 1.0 / in->lambda + (isfinite(y->eps_gamma) ? in->delta / L : 0.0) + 1.0 / (p * p);
     }
     double g_meas = exp(needed_margin_log(in, 0, 1));
     double g_emp = 2.0 * in->out_err_linf;
     if (mbp) {
-        double g52 = exp(needed_margin_log(in, 1, 0)); /* Thm 5.2's condition (Lemma 4.2 form) */
-        double gd4 = exp(needed_margin_log(in, 1, 1)); /* Lemma E.1's condition (Lemma D.4 form) */
-        add_sqrt_bound(res, "sketch_004_thm5.2", "predicted_j", in, g52, q_pred);
-        add_sqrt_bound(res, "counting_004_lemmaE.1", "predicted_nnz", in, gd4, c_pred);
+        double g52 = exp(needed_margin_log(in, 1, 0)); /* Thm 5.2's condition as printed (no κ) */
+        double gd4 = exp(needed_margin_log(in, 1, 1)); /* Lemma D.4's condition (with κ_l) */
+        const char *r52 = "needed: Thm 5.2 as printed (eps*Gamma + rho*J, no kappa)";
+        int first = res->n_bounds; /* by index: a later add may move the rows */
+        add_sqrt_bound(res, "sketch_004_thm5.2", "predicted_j", in, g52, q_pred, r52);
+        add_sqrt_bound(res, "sketch_004_thm5.2", "predicted_j_printed", in, g52, q_pred_printed, r52);
+        for (int i = 0; i < 2; ++i)
+            if (1.0 - prob_fail <= 0)
+                cb_result_bound_why(&res->bounds[first + i],
+                                    "Thm 5.2 holds with probability 1 - sum(1/lambda + 1/eps_l + p_l^-2) = %.3g <= 0",
+                                    1.0 - prob_fail);
+        add_sqrt_bound(res, "counting_004_lemmaE.1", "predicted_nnz", in, gd4, c_pred,
+                       "needed: Lemma D.4 (eps*Gamma + rho*J, kappa)");
     }
-    add_sqrt_bound(res, "sketch_004_thm5.2", "measured_j", in, g_meas, q_meas);
-    add_sqrt_bound(res, "sketch_004_thm5.2", "measured_j_emp_gamma", in, g_emp, q_meas);
-    if (sketch) add_sqrt_bound(res, "sketch_004_thm5.2", "measured_sketch", in, g_meas, q_sketch);
-    add_sqrt_bound(res, "counting_004_lemmaE.1", "measured_nnz", in, g_meas, c_meas);
-    add_sqrt_bound(res, "arora2018_thm3.1", "as_004_states", in, g_emp, q_arora);
+    const char *rme = "needed: Lemma D.3 with measured Delta (kappa)";
+    const char *rem = "empirical: 2 max ||f(x) - g(x)||_inf on S";
+    add_sqrt_bound(res, "sketch_004_thm5.2", "measured_j", in, g_meas, q_meas, rme);
+    add_sqrt_bound(res, "sketch_004_thm5.2", "measured_j_proof", in, g_meas, q_meas_proof, rme);
+    add_sqrt_bound(res, "sketch_004_thm5.2", "measured_j_emp_gamma", in, g_emp, q_meas, rem);
+    if (sketch) add_sqrt_bound(res, "sketch_004_thm5.2", "measured_sketch", in, g_meas, q_sketch, rme);
+    add_sqrt_bound(res, "counting_004_lemmaE.1", "measured_nnz", in, g_meas, c_meas, rme);
+    add_sqrt_bound(res, "arora2018_thm3.1", "as_004_states", in, g_emp, q_arora, rem);
 
     add_baseline(res, in, "neyshabur2015", "paper", NB_ORIG, in->mf);
     add_baseline(res, in, "bartlett2017", "paper", NB_ORIG, in->mf);
@@ -198,7 +253,7 @@ void cb_bounds_compute(const CbBoundInputs *in, CbResult *res)
     }
     add_baselines_authors(res, in);
 
-    res->task[CB_T_outbound_measured_log] = needed_margin_log(in, 0, 1);
+    res->task[CB_T_outbound_measured_ln] = needed_margin_log(in, 0, 1);
     if (mbp) {
         double spec[64], eg[64], kap[64], eg42[64];
         for (int l = 0; l < L && l < 64; ++l) {
@@ -207,9 +262,9 @@ void cb_bounds_compute(const CbBoundInputs *in, CbResult *res)
             kap[l] = in->layer[l].kappa;
             eg42[l] = eg[l] + (in->layer[l].rho > 0 ? in->layer[l].rho * in->layer[l].nnz : 0.0);
         }
-        res->task[CB_T_outbound_c5_log] = cb_latala_output_bound_log(L, spec, eg, NULL, in->x_norm_max);
-        res->task[CB_T_outbound_d3_log] = cb_latala_output_bound_log(L, spec, eg, kap, in->x_norm_max);
-        res->task[CB_T_outbound_42_log] = cb_latala_output_bound_log(L, spec, eg42, kap, in->x_norm_max);
+        res->task[CB_T_outbound_c5_ln] = cb_latala_output_bound_log(L, spec, eg, NULL, in->x_norm_max);
+        res->task[CB_T_outbound_d3_ln] = cb_latala_output_bound_log(L, spec, eg, kap, in->x_norm_max);
+        res->task[CB_T_outbound_42_ln] = cb_latala_output_bound_log(L, spec, eg42, kap, in->x_norm_max);
     }
 }
 
@@ -307,6 +362,9 @@ CbStatus cb_bounds_recipe(const CbTaskCtx *ctx, const CbMlp *f, const double *mf
         }
         if (st == CB_OK)
             st = recipe_needed(ctx, f, p, spec, psi, kap, out->d_best, x_norm_max, o->norm_rtol, &out->needed);
+        /* Solved only if the condition holds at the d the bisection returns: when no d
+         * in (0, dmax] gives needed <= γ_min the bisection still ends, at its floor. */
+        out->solved = out->gamma_min > 0 && out->needed <= out->gamma_min;
         out->count = count_d1d2ln2 * cb_latala_keep_prob(out->d_best);
         out->margin_loss = cb_margins_loss_strict(mf, n, out->needed);
         out->bound_log = log(out->margin_loss + sqrt(out->count / (double)n));
@@ -399,6 +457,7 @@ CbStatus cb_bounds_run_opts(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp
     double n_train = ctx->train ? (double)ctx->train->n : NAN;
     CbStatus st = CB_OK;
     double prob_sum = 0;
+    res->task[CB_T_model_bias] = orig->bias ? 1.0 : 0.0;
     for (int l = 0; l < L && st == CB_OK; ++l) {
         size_t m = orig->widths[l + 1], n = orig->widths[l];
         const double *A = pf + orig->offset_W[l], *Ah = pg + comp->offset_W[l];
@@ -424,6 +483,7 @@ CbStatus cb_bounds_run_opts(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp
         row->v[CB_L_l21_W] = y->l21;
         row->v[CB_L_psi] = psi;
         row->v[CB_L_kappa] = y->kappa;
+        cb_measure_gaussianity(A, m * n, &row->v[CB_L_w_kurtosis], &row->v[CB_L_w_ks]); /* Assumption 3.1 */
         if (is_mbp && o->latala && st == CB_OK) {
             double eps = L / o->delta, gam = cb_latala_gamma(d, psi, m, n);
             y->chi = cb_latala_keep_prob(d);
@@ -478,17 +538,28 @@ CbStatus cb_bounds_run_opts(const CbTaskCtx *ctx, const CbMlp *orig, const CbMlp
             }
             CbBoundInputs in = {.L = L, .layer = ly, .n = (double)n, .x_norm_max = mg.x_norm_max,
                                 .x_fro = mg.x_fro, .d0 = orig->widths[0], .mf = mg.f, .mg = mg.g,
-                                .out_err_linf = mg.out_err_linf, .lambda = o->lambda};
+                                .out_err_linf = mg.out_err_linf, .lambda = o->lambda, .delta = o->delta,
+                                .bias = orig->bias};
             cb_bounds_compute(&in, res);
             if (o->recipe && is_mbp) {
                 CbRecipe r;
                 st = cb_bounds_recipe(ctx, orig, mg.f, n, mg.x_norm_max, o, &r);
                 if (st == CB_OK) {
-                    res->task[CB_T_recipe_d] = r.d_best;
+                    res->task[CB_T_recipe_solved] = r.solved;
+                    res->task[CB_T_recipe_d] = r.solved ? r.d_best : NAN;
                     res->task[CB_T_recipe_needed_margin] = r.needed;
-                    res->task[CB_T_recipe_bound_log] = r.bound_log;
-                    cb_result_add_bound(res, "sketch_004_thm5.2", "authors_code", r.bound_log, r.needed,
-                                        r.margin_loss, r.count);
+                    res->task[CB_T_recipe_bound_ln] = r.bound_log;
+                    CbBoundRow *b = cb_result_add_bound(res, "sketch_004_thm5.2", "authors_code", "error", r.bound_log,
+                                                        r.needed, r.margin_loss, r.count);
+                    b->n = (double)n;
+                    snprintf(b->gamma_rule, sizeof b->gamma_rule, "needed at the recipe's d (authors' code)");
+                    if (!(r.gamma_min > 0))
+                        cb_result_bound_why(b, "min training margin %.4g <= 0 (the recipe sets d = 0)", r.gamma_min);
+                    else if (!r.solved)
+                        cb_result_bound_why(b, "recipe unsolved: needed margin %.4g > min margin %.4g at d = %.4g%s",
+                                            r.needed, r.gamma_min, r.d_best,
+                                            r.d_best <= 2.0 * o->recipe_xtol ? " (bisection at its floor)" : "");
+                    if (orig->bias) cb_result_bound_why(b, "network has biases (the theorem assumes none)");
                 }
             }
         }

@@ -8,6 +8,7 @@
  */
 #include "cbound/measure.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,4 +213,42 @@ CbStatus cb_measure_task(const CbMlp *orig, const CbMlp *comp, const CbData *tra
     free(po);
     free(pc);
     return CB_OK;
+}
+
+/* ------------------------------------------------------------------ Assumption 3.1 */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void cb_measure_gaussianity(const double *a, size_t n, double *excess_kurtosis, double *ks)
+{
+    *excess_kurtosis = *ks = NAN;
+    if (n < 2) return;
+    double mean = 0, m2 = 0, m4 = 0;
+    for (size_t i = 0; i < n; ++i) mean += a[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; ++i) {
+        double d = a[i] - mean, d2 = d * d;
+        m2 += d2;
+        m4 += d2 * d2;
+    }
+    m2 /= (double)n;
+    m4 /= (double)n;
+    if (!(m2 > 0)) return;
+    *excess_kurtosis = m4 / (m2 * m2) - 3.0;
+    double sd = sqrt(m2), *s = cb_malloc(n * sizeof *s), d = 0;
+    memcpy(s, a, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    /* the empirical CDF jumps at each order statistic: compare both sides of the jump */
+    for (size_t i = 0; i < n; ++i) {
+        double F = gsl_cdf_gaussian_P(s[i] - mean, sd);
+        double lo = F - (double)i / (double)n, hi = (double)(i + 1) / (double)n - F;
+        if (lo > d) d = lo;
+        if (hi > d) d = hi;
+    }
+    free(s);
+    *ks = d;
 }

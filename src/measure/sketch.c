@@ -503,7 +503,7 @@ CbStatus cb_sketch_decode(CbSketchDecoder *d, const double *y, double resid_tol,
  * A ⊗ B is a weak expander: X_ij and X_ij' (same row) share δ_A·|N_B(j) ∩ N_B(j')| cells,
  * so B-columns sharing more than δ_B/2 rows make both median steps take X_ij + X_ij',
  * after which no single-coordinate move lowers ‖r‖₁ (SSMP stalls; the LP does not).
- * Same-row/column pairs number ~p·j², so the joint SSMP wants δ ≳ 7 (README).
+ * Same-row/column pairs number ~p·j², so the joint SSMP wants δ ≳ 7 (docs/sketching.md).
  */
 
 CbStatus cb_sketch_mat_kron(const CbSketchMat *A, const CbSketchMat *B, CbSketchMat *K)
@@ -848,7 +848,7 @@ CbStatus cb_sketch_recover(const CbSketchMat *A, const CbSketchMat *B, const dou
 
 size_t cb_sketch_default_delta(size_t p)
 {
-    /* δ = O(log p) (Theorem 5.1); ⌈ln p⌉, at least 2. Measured alternatives: README. */
+    /* δ = O(log p) (Theorem 5.1); ⌈ln p⌉, at least 2. Measured alternatives: docs/sketching.md. */
     double l = ceil(log((double)(p > 1 ? p : 2)));
     return l < 2 ? 2 : (size_t)l;
 }

@@ -8,7 +8,7 @@
  * last layer has no activation (it returns logits / regression outputs).
  *
  * Activations and their derivatives written in terms of the OUTPUT y = σ(z), so the
- * backward pass (src/train.c) only has to keep post-activations:
+ * backward pass (src/model/train.c) only has to keep post-activations:
  *   relu      y = max(z, 0)                          σ' = [y > 0]
  *   identity  y = z                                  σ' = 1
  *   tanh      y = tanh z                             σ' = 1 - y²

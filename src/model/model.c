@@ -15,7 +15,7 @@
  * innermost message of HDF5's error stack appended.
  */
 #include "cbound/model.h"
-#include "cbound/cli.h"
+#include "cbound/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "cb_model_hash hashes the in-memory float bytes, which the format defines as little-endian"
@@ -62,8 +63,11 @@ void cb_model_free(CbModel *m)
     cb_mlp_free(m->mlp);
     cb_mlp_free(m->init);
     free(m->train_config);
+    free(m->curve);
     m->mlp = m->init = NULL;
     m->train_config = NULL;
+    m->curve = NULL;
+    m->n_curve = 0;
 }
 
 /* ------------------------------------------------------------------ HDF5 helpers */
@@ -191,6 +195,25 @@ static CbStatus write_metrics(hid_t f, const char *path, const CbTrainResult *r)
     return st;
 }
 
+/* /curve: (epochs, 3) float64, columns train_loss, train_acc, test_acc (the learning
+ * curve of CbTrainConfig.curve); attribute `columns` names them, `doc` says what they are. */
+static CbStatus write_curve(hid_t f, const char *path, const CbModel *m)
+{
+    hsize_t dims[2] = {(hsize_t)m->n_curve, 3};
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t d = sp < 0 ? -1 : H5Dcreate2(f, "curve", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (sp >= 0) H5Sclose(sp);
+    if (d < 0) return h5_fail(path, "create dataset", "/curve");
+    CbStatus st = H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->curve) < 0
+                      ? h5_fail(path, "write dataset", "/curve") : CB_OK;
+    if (st == CB_OK) st = write_attr_str(d, path, "columns", "train_loss train_acc test_acc");
+    if (st == CB_OK)
+        st = write_attr_str(d, path, "doc", "per epoch: mean training loss and accuracy over the epoch's batches, "
+                                            "test accuracy after the epoch (NaN: not evaluated)");
+    if (H5Dclose(d) < 0 && st == CB_OK) st = h5_fail(path, "close dataset", "/curve");
+    return st;
+}
+
 static CbStatus write_root(hid_t f, const char *path, const CbModel *m)
 {
     const CbMlp *w = m->mlp;
@@ -207,7 +230,7 @@ static CbStatus write_root(hid_t f, const char *path, const CbModel *m)
     CbStatus st = write_attr_str(f, path, "schema", CB_MODEL_SCHEMA);
     if (st == CB_OK) st = write_attr_i64(f, path, "schema_version", CB_MODEL_SCHEMA_VERSION);
     char version[128];
-    snprintf(version, sizeof version, "%s (git %s)", cb_cli_version_string(), cb_cli_git_rev());
+    snprintf(version, sizeof version, "%s (git %s)", cb_version_string(), cb_version_git_rev());
     if (st == CB_OK) st = write_attr_str(f, path, "cbound_version", version);
     if (st == CB_OK) st = write_attr_i64(f, path, "depth", w->depth);
     if (st == CB_OK)
@@ -260,6 +283,7 @@ CbStatus cb_model_save(const char *path, const CbModel *m)
     CbStatus st = write_root(f, path, m);
     if (st == CB_OK) st = write_layers(f, path, m);
     if (st == CB_OK) st = write_metrics(f, path, &m->metrics);
+    if (st == CB_OK && m->n_curve > 0) st = write_curve(f, path, m);
     if (st == CB_OK && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) st = h5_fail(path, "flush", tmp);
     if (H5Fclose(f) < 0 && st == CB_OK) st = h5_fail(path, "close", tmp);
     if (st == CB_OK && fsync_path(tmp, O_RDONLY) != 0)
@@ -657,4 +681,270 @@ CbStatus cb_model_load(const char *path, CbModel *m)
     if (H5Fclose(f) < 0 && st == CB_OK) st = h5_fail(path, "close", path);
     if (st != CB_OK) cb_model_free(m);
     return st;
+}
+
+CbStatus cb_model_read_curve(const char *path, double **curve, int *n)
+{
+    *curve = NULL;
+    *n = 0;
+    h5_quiet();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return CB_ERR(CB_EIO, "%s: cannot open model file (%s)", path, h5_detail());
+    CbStatus st = CB_OK;
+    if (H5Lexists(f, "curve", H5P_DEFAULT) > 0) {
+        hid_t d = H5Dopen2(f, "curve", H5P_DEFAULT);
+        hid_t sp = d < 0 ? -1 : H5Dget_space(d);
+        hsize_t dims[2] = {0, 0};
+        if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 2 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 ||
+            dims[1] != 3 || dims[0] > 100000000) {
+            st = CB_ERR(CB_EFORMAT, "%s: /curve: expected a (epochs, 3) float64 dataset", path);
+        } else if (dims[0] > 0) {
+            *curve = cb_malloc((size_t)dims[0] * 3 * sizeof **curve);
+            if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *curve) < 0) {
+                free(*curve);
+                *curve = NULL;
+                st = h5_fail(path, "read dataset", "/curve");
+            } else {
+                *n = (int)dims[0];
+            }
+        }
+        if (sp >= 0) H5Sclose(sp);
+        if (d >= 0) H5Dclose(d);
+    }
+    H5Fclose(f);
+    return st;
+}
+
+/* ------------------------------------------------------------------ checksums and checkpoints */
+
+/* CRC-32 and size of a whole file. */
+static CbStatus file_crc(const char *path, uint32_t *crc, uint64_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return CB_ERR(CB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char buf[1 << 16];
+    uLong c = crc32(0L, Z_NULL, 0);
+    uint64_t n = 0;
+    for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0; n += got) c = crc32(c, buf, (uInt)got);
+    int err = ferror(f);
+    fclose(f);
+    if (err) return CB_ERR(CB_EIO, "%s: read error", path);
+    *crc = (uint32_t)c;
+    *size = n;
+    return CB_OK;
+}
+
+/* Write `len` bytes to path atomically (tmp, fsync, rename). */
+static CbStatus write_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+        return CB_ERR(CB_EINVAL, "%.200s...: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return CB_ERR(CB_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            CbStatus st = CB_ERR(CB_EIO, "%s: write failed: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return st;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        CbStatus st = CB_ERR(CB_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return st;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        CbStatus st = CB_ERR(CB_EIO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+        unlink(tmp);
+        return st;
+    }
+    return CB_OK;
+}
+
+CbStatus cb_model_sum_write(const char *path)
+{
+    uint32_t crc;
+    uint64_t size;
+    CB_TRY(file_crc(path, &crc, &size));
+    char sum[4200], line[64];
+    snprintf(sum, sizeof sum, "%s.sum", path);
+    int n = snprintf(line, sizeof line, "cbound-crc32 %08" PRIx32 " %" PRIu64 "\n", crc, size);
+    return write_atomic(sum, line, (size_t)n);
+}
+
+CbStatus cb_model_sum_check(const char *path, int *checked)
+{
+    *checked = 0;
+    char sum[4200], line[128] = "";
+    snprintf(sum, sizeof sum, "%s.sum", path);
+    FILE *f = fopen(sum, "r");
+    if (!f) return errno == ENOENT ? CB_OK : CB_ERR(CB_EIO, "%s: cannot open: %s", sum, strerror(errno));
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    unsigned want_crc;
+    unsigned long long want_size;
+    if (!got || sscanf(line, "cbound-crc32 %8x %llu", &want_crc, &want_size) != 2)
+        return CB_ERR(CB_EFORMAT, "%s: expected 'cbound-crc32 <hex> <size>', found '%.60s'", sum, line);
+    uint32_t crc;
+    uint64_t size;
+    CB_TRY(file_crc(path, &crc, &size));
+    *checked = 1;
+    if (crc != want_crc || size != want_size)
+        return CB_ERR(CB_EFORMAT, "%s: checksum mismatch: the file has CRC-32 %08" PRIx32 " and %" PRIu64
+                      " bytes, its sidecar says %08x and %llu (the file changed or is damaged)",
+                      path, crc, size, want_crc, want_size);
+    return CB_OK;
+}
+
+#define CKPT_MAGIC "CBCKPT1\n"
+
+CbStatus cb_model_checkpoint_save(const char *path, uint64_t id, const CbTrainState *st)
+{
+    /* after the state, optionally: u32 n_curve, then (n_curve, 3) float64 curve rows */
+    uint32_t nc = st->curve && st->n_curve > 0 ? (uint32_t)st->n_curve : 0;
+    size_t n = st->n_params, len = 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 +
+                                   n * sizeof(float) * (1 + (st->s1 != NULL) + (st->s2 != NULL)) + 4 +
+                                   (nc ? 4 + 3 * sizeof(double) * nc : 0);
+    unsigned char *b = cb_malloc(len), *p = b;
+#define PUTV(v)                                                                                     \
+    do {                                                                                           \
+        memcpy(p, &(v), sizeof(v));                                                                \
+        p += sizeof(v);                                                                            \
+    } while (0)
+    memcpy(p, CKPT_MAGIC, 8);
+    p += 8;
+    int32_t epoch = st->epoch, zero = 0;
+    uint64_t next = st->next, correct = st->correct, np = n;
+    int64_t step = st->step;
+    uint32_t h1 = st->s1 != NULL, h2 = st->s2 != NULL;
+    PUTV(id);
+    PUTV(epoch);
+    PUTV(zero);
+    PUTV(next);
+    PUTV(step);
+    PUTV(st->loss_sum);
+    PUTV(correct);
+    PUTV(st->last_loss);
+    PUTV(np);
+    PUTV(h1);
+    PUTV(h2);
+#undef PUTV
+    memcpy(p, st->params, n * sizeof(float));
+    p += n * sizeof(float);
+    if (h1) memcpy(p, st->s1, n * sizeof(float)), p += n * sizeof(float);
+    if (h2) memcpy(p, st->s2, n * sizeof(float)), p += n * sizeof(float);
+    if (nc) {
+        memcpy(p, &nc, 4);
+        memcpy(p + 4, st->curve, 3 * sizeof(double) * nc);
+        p += 4 + 3 * sizeof(double) * nc;
+    }
+    uint32_t crc = (uint32_t)crc32(0L, b, (uInt)(p - b));
+    memcpy(p, &crc, 4);
+    p += 4;
+    CbStatus s = write_atomic(path, b, (size_t)(p - b));
+    free(b);
+    return s;
+}
+
+CbStatus cb_model_checkpoint_load(const char *path, uint64_t id, CbTrainState *st)
+{
+    memset(st, 0, sizeof *st);
+    FILE *f = fopen(path, "rb");
+    if (!f) return CB_ERR(CB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    const size_t head = 8 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4;
+    if (size < (long)(head + 4)) {
+        fclose(f);
+        return CB_ERR(CB_EFORMAT, "%s: expected a training checkpoint of at least %zu bytes, found %ld", path,
+                      head + 4, size);
+    }
+    unsigned char *b = cb_malloc((size_t)size);
+    size_t got = fread(b, 1, (size_t)size, f);
+    fclose(f);
+    CbStatus s = CB_OK;
+    uint32_t crc;
+    memcpy(&crc, b + size - 4, 4);
+    if (got != (size_t)size || memcmp(b, CKPT_MAGIC, 8))
+        s = CB_ERR(CB_EFORMAT, "%s: expected a cbound training checkpoint (CBCKPT1)", path);
+    else if ((uint32_t)crc32(0L, b, (uInt)(size - 4)) != crc)
+        s = CB_ERR(CB_EFORMAT, "%s: checksum mismatch (the checkpoint is damaged)", path);
+    const unsigned char *p = b + 8;
+#define GETV(v)                                                                                     \
+    do {                                                                                           \
+        memcpy(&(v), p, sizeof(v));                                                                \
+        p += sizeof(v);                                                                            \
+    } while (0)
+    uint64_t fid = 0, next = 0, correct = 0, np = 0;
+    int32_t epoch = 0, zero;
+    int64_t step = 0;
+    uint32_t h1 = 0, h2 = 0;
+    if (s == CB_OK) {
+        GETV(fid);
+        GETV(epoch);
+        GETV(zero);
+        GETV(next);
+        GETV(step);
+        GETV(st->loss_sum);
+        GETV(correct);
+        GETV(st->last_loss);
+        GETV(np);
+        GETV(h1);
+        GETV(h2);
+        (void)zero;
+        if (fid != id)
+            s = CB_ERR(CB_EFORMAT, "%s: the checkpoint belongs to another run (id %016" PRIx64 ", expected %016" PRIx64 ")",
+                       path, fid, id);
+        else if (h1 > 1 || h2 > 1 || np == 0 || head + np * sizeof(float) * (1 + h1 + h2) + 4 > (uint64_t)size)
+            s = CB_ERR(CB_EFORMAT, "%s: checkpoint sizes do not add up (%" PRIu64 " parameters, %ld bytes)", path, np,
+                       size);
+    }
+#undef GETV
+    if (s == CB_OK) {
+        size_t n = (size_t)np;
+        st->epoch = epoch;
+        st->next = (size_t)next;
+        st->step = step;
+        st->correct = (size_t)correct;
+        st->n_params = n;
+        st->params = cb_malloc(n * sizeof(float));
+        memcpy(st->params, p, n * sizeof(float));
+        p += n * sizeof(float);
+        if (h1) {
+            st->s1 = cb_malloc(n * sizeof(float));
+            memcpy(st->s1, p, n * sizeof(float));
+            p += n * sizeof(float);
+        }
+        if (h2) {
+            st->s2 = cb_malloc(n * sizeof(float));
+            memcpy(st->s2, p, n * sizeof(float));
+            p += n * sizeof(float);
+        }
+        /* the learning curve's finished epochs (absent in older checkpoints) */
+        size_t rest = (size_t)(b + size - 4 - p);
+        uint32_t nc = 0;
+        if (rest >= 4) memcpy(&nc, p, 4);
+        if (rest != 0 && (rest < 4 || rest != 4 + 3 * sizeof(double) * (size_t)nc)) {
+            s = CB_ERR(CB_EFORMAT, "%s: checkpoint sizes do not add up (%" PRIu64 " parameters, %ld bytes)", path,
+                       np, size);
+            cb_train_state_free(st);
+        } else if (nc) {
+            st->n_curve = (int)nc;
+            st->curve = cb_malloc(3 * sizeof(double) * nc);
+            memcpy(st->curve, p + 4, 3 * sizeof(double) * nc);
+        }
+    }
+    free(b);
+    return s;
 }

@@ -96,6 +96,11 @@ static const Field FIELDS[] = {
     {"teacher_width", F_SIZE, S(data.teacher_width), 0, 0},
     {"noise", F_DBL, S(data.noise), 0, 0},
     {"data_seed", F_U64, S(data.seed), 0, 0},
+    {"data_content", F_STR, S(data.content), sizeof(((CbDataSpec *)0)->content), 0},
+    {"features", F_STR, S(data.features), sizeof(((CbDataSpec *)0)->features), 0},
+    {"conv_filters", F_SIZE, S(data.conv_filters), 0, 0},
+    {"conv_pool", F_SIZE, S(data.conv_pool), 0, 0},
+    {"conv_gain", F_DBL, S(data.conv_gain), 0, 0},
     {"widths", F_WIDTHS, 0, 0, 0},
     {"activation", F_ACT, S(act), 0, 0},
     {"beta", F_DBL, S(beta), 0, 0},
@@ -287,7 +292,7 @@ static CbStatus parse_field(const Field *f, const char *v, const char *where, in
     }
     case F_SCALE:
         if (cb_data_scale_parse(v, (CbScale *)p) != CB_OK)
-            return bad_value(where, line, f->key, v, "none, unit, standardize or auto");
+            return bad_value(where, line, f->key, v, "none, unit, standardize, auto or signed");
         return CB_OK;
     case F_WIDTHS: {
         int n = parse_list(v, s->widths, CB_MODEL_MAX_DEPTH + 1);
@@ -354,11 +359,17 @@ CbStatus cb_model_train(const CbTrainSpec *s, const CbData *train, const CbData 
     out->init = cb_mlp_clone(out->mlp);
     CbTrainConfig c = s->train;
     c.key = key;
+    if (c.epochs > 0) { /* the learning curve, saved in the model file as /curve */
+        out->curve = cb_malloc((size_t)c.epochs * 3 * sizeof *out->curve);
+        for (size_t i = 0; i < (size_t)c.epochs * 3; ++i) out->curve[i] = NAN;
+        c.curve = out->curve;
+    }
     CbStatus st = cb_train(out->mlp, &c, train, test, &out->metrics);
     if (st != CB_OK) {
         cb_model_free(out);
         return st;
     }
+    out->n_curve = out->curve ? out->metrics.epochs_run : 0;
     out->train_config = cb_model_spec_text(s, 1);
     snprintf(out->dataset, sizeof out->dataset, "%s: train %zu x %zu (%s), test %zu", s->data.kind, train->n,
              train->d, train->name, test ? test->n : 0);

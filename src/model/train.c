@@ -91,7 +91,7 @@ typedef struct {
     float *s1, *s2;          /* (n_params) momentum / Adam m, Adam v      */
 } Optim;
 
-/* AVX2 versions of the update loops (see the note in src/mlp.c: same operations in the
+/* AVX2 versions of the update loops (see the note in src/model/mlp.c: same operations in the
  * same order as the portable loops below, so the results are bit-identical). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -441,6 +441,8 @@ static CbStatus check_config(const CbTrainConfig *c)
     else if (c->n_drops < 0 || c->n_drops > 8) bad = "n_drops", val = c->n_drops;
     else if (c->n_drops > 0 && !(c->drop_factor > 0 && c->drop_factor <= 1)) bad = "drop_factor", val = c->drop_factor;
     else if (c->snapshot_step >= 0 && !c->snapshot) bad = "snapshot (NULL with snapshot_step >= 0)", val = (double)c->snapshot_step;
+    else if (c->snapshot_step >= 0 && (c->resume || c->checkpoint)) bad = "snapshot_step (with checkpoints)", val = (double)c->snapshot_step;
+    else if (c->checkpoint_every < 0) bad = "checkpoint_every", val = c->checkpoint_every;
     if (bad) {
         cb_err_set(__FILE__, __LINE__, CB_EINVAL, "training configuration: invalid %s = %g", bad, val);
         cb_err_hint("lr > 0, 0 <= momentum < 1, weight_decay >= 0, 0 <= beta1, beta2 < 1, eps > 0, epochs >= 1, "
@@ -448,6 +450,16 @@ static CbStatus check_config(const CbTrainConfig *c)
         return CB_EINVAL;
     }
     return CB_OK;
+}
+
+void cb_train_state_free(CbTrainState *st)
+{
+    if (!st) return;
+    free(st->params);
+    free(st->s1);
+    free(st->s2);
+    free(st->curve);
+    memset(st, 0, sizeof *st);
 }
 
 CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const CbData *test,
@@ -489,8 +501,32 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
     CbStatus st = CB_OK;
     double t_train = 0.0, t0 = now_s();
     long step = 0;
-    int epoch = 0;
-    for (epoch = 0; epoch < c->epochs; ++epoch) {
+    int epoch = 0, e0 = 0;
+    size_t first = 0;
+    double cs_last = NAN;
+    const CbTrainState *rs = c->resume;
+    if (rs) { /* continue a checkpointed run exactly where it stopped */
+        if (rs->n_params != P || !rs->params || (!rs->s1) != (!o.s1) || (!rs->s2) != (!o.s2) || rs->epoch < 0 ||
+            rs->epoch > c->epochs || rs->next > n || rs->step < 0 || rs->step > max_steps) {
+            st = cb_err_set(__FILE__, __LINE__, CB_EFORMAT,
+                            "training checkpoint does not fit this run (%zu parameters, epoch %d, next %zu; "
+                            "expected %zu parameters, epoch <= %d, next <= %zu)", rs->n_params, rs->epoch, rs->next, P,
+                            c->epochs, n);
+            goto done;
+        }
+        memcpy(m->params, rs->params, P * sizeof *m->params);
+        if (o.s1) memcpy(o.s1, rs->s1, P * sizeof *o.s1);
+        if (o.s2) memcpy(o.s2, rs->s2, P * sizeof *o.s2);
+        step = o.t = rs->step;
+        e0 = rs->epoch;
+        first = rs->next;
+        cs_last = rs->last_loss;
+        if (c->curve && rs->curve)
+            memcpy(c->curve, rs->curve, 3 * sizeof *c->curve * (size_t)(rs->n_curve < e0 ? rs->n_curve : e0));
+    }
+    CbTrainState cs = {.n_params = P, .params = m->params, .s1 = o.s1, .s2 = o.s2, .last_loss = cs_last,
+                       .curve = c->curve};
+    for (epoch = e0; epoch < c->epochs; ++epoch) {
         double te = now_s(), ce = cpu_s();
         o.lr = c->lr;
         for (int i = 0; i < c->n_drops; ++i)
@@ -499,9 +535,10 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
         CbStream s = cb_rng_stream(c->seed, c->key, CB_RNG_DATA_ORDER, (uint32_t)epoch);
         cb_rng_shuffle(&s, perm, n);
 
-        double loss_sum = 0.0;
-        size_t correct = 0;
-        for (size_t i0 = 0; i0 < n; i0 += B) {
+        int resumed = rs && epoch == e0;
+        double loss_sum = resumed ? rs->loss_sum : 0.0;
+        size_t correct = resumed ? rs->correct : 0;
+        for (size_t i0 = resumed ? first : 0; i0 < n; i0 += B) {
             size_t nb = n - i0 < B ? n - i0 : B, ok = 0;
             for (size_t i = 0; i < nb; ++i) {
                 size_t r = perm[i0 + i];
@@ -525,26 +562,55 @@ CbStatus cb_train(CbMlp *m, const CbTrainConfig *c, const CbData *train, const C
             backward(m, &w, w.xb, nb, grad, &o);
             ++step;
             if (c->snapshot_step == step) memcpy(c->snapshot, m->params, P * sizeof *m->params);
+            if (c->should_stop && c->should_stop() && (i0 + nb < n || epoch + 1 < c->epochs)) {
+                /* stopped from outside: save the exact state, the next run continues it */
+                cs.epoch = epoch, cs.next = i0 + nb, cs.step = step, cs.loss_sum = loss_sum, cs.correct = correct;
+                cs.n_curve = c->curve ? epoch : 0;
+                if (c->checkpoint) {
+                    st = c->checkpoint(c->hook_arg, &cs);
+                    if (st != CB_OK) goto done;
+                }
+                st = cb_err_set(__FILE__, __LINE__, CB_ESTOP, "training stopped at epoch %d, step %ld%s", epoch + 1,
+                                step, c->checkpoint ? " (checkpoint saved)" : "");
+                goto done;
+            }
         }
         double ep_time = now_s() - te;
         t_train += ep_time;
         res->cpu_seconds += cpu_s() - ce;
         double ep_loss = loss_sum / (double)n, ep_acc = train->y ? (double)correct / (double)n : 0.0;
+        /* the test set: for the printed line, and for the curve when it costs at most
+         * ~20% of the epoch (forward only, <= 0.6 n samples) */
+        int cheap = c->curve && test && train->y && (double)test->n <= 0.6 * (double)n;
+        double tl = NAN, ta = NAN;
+        if (test && (!c->quiet || cheap)) {
+            st = cb_train_eval(m, c->loss, test, &tl, &ta, NULL);
+            if (st != CB_OK) goto done;
+        }
+        if (c->curve) {
+            c->curve[3 * epoch] = ep_loss;
+            c->curve[3 * epoch + 1] = train->y ? ep_acc : NAN;
+            c->curve[3 * epoch + 2] = cheap ? ta : NAN;
+        }
         if (!c->quiet) {
             char tbuf[64] = "";
-            if (test) {
-                double tl, ta;
-                st = cb_train_eval(m, c->loss, test, &tl, &ta, NULL);
-                if (st != CB_OK) goto done;
-                snprintf(tbuf, sizeof tbuf, "  test loss %.4f  test acc %.4f", tl, ta);
-            }
+            if (test) snprintf(tbuf, sizeof tbuf, "  test loss %.4f  test acc %.4f", tl, ta);
             printf("epoch %3d  lr %.3g  loss %.5f  train acc %.4f%s  %.0f samples/s  %.1f s\n", epoch + 1, o.lr,
                    ep_loss, ep_acc, tbuf, (double)n / ep_time, now_s() - t0);
             fflush(stdout);
         }
+        if (c->progress) c->progress(c->hook_arg, epoch + 1, c->epochs, ep_loss);
+        cs.last_loss = ep_loss;
         if (c->stop_ce > 0 && ep_loss < c->stop_ce) {
             ++epoch;
             break;
+        }
+        if (c->checkpoint && c->checkpoint_every > 0 && (epoch + 1) % c->checkpoint_every == 0 &&
+            epoch + 1 < c->epochs) {
+            cs.epoch = epoch + 1, cs.next = 0, cs.step = step, cs.loss_sum = 0, cs.correct = 0;
+            cs.n_curve = c->curve ? epoch + 1 : 0;
+            st = c->checkpoint(c->hook_arg, &cs);
+            if (st != CB_OK) goto done;
         }
     }
     res->epochs_run = epoch;

@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TAG_READY = 1, TAG_RESULT, TAG_STAGE, TAG_WORK, TAG_STOP, TAG_BYE };
+enum { TAG_READY = 1, TAG_RESULT, TAG_STAGE, TAG_WORK, TAG_STOP, TAG_BYE, TAG_ENV, TAG_SIGNAL, TAG_PROGRESS };
 enum { DEPTH = 2 }; /* items a remote worker may hold: one running, one queued */
 
 /* HDF5 is not thread-safe in Debian's parallel build: model files (worker
@@ -60,6 +60,7 @@ void cb_farm_opts_default(CbFarmOpts *o)
     o->flush_every = 60;
     o->progress_every = 10;
     o->local_worker = 1;
+    o->checkpoint_every = 1;
 }
 
 /* ------------------------------------------------------------------ signals */
@@ -72,18 +73,38 @@ static void on_signal(int sig)
     if (stop_signals < 100) ++stop_signals;
 }
 
+/* The signals that ask a run to stop. */
+static const int STOP_SIGNALS[] = {SIGTERM, SIGINT, SIGUSR1};
+#define N_STOP_SIGNALS ((int)(sizeof STOP_SIGNALS / sizeof *STOP_SIGNALS))
+
+/* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) the stop signals in the calling thread. */
+static void stop_signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < N_STOP_SIGNALS; ++i) sigaddset(&set, STOP_SIGNALS[i]);
+    pthread_sigmask(how, &set, NULL);
+}
+
 void cb_farm_install_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    for (int i = 0; i < N_STOP_SIGNALS; ++i) sigaction(STOP_SIGNALS[i], &sa, NULL);
+    /* A launcher may have started us with these signals blocked (the mask is
+     * inherited across exec): a stop must still arrive. */
+    stop_signals_mask(SIG_UNBLOCK);
 }
 
 int cb_farm_stop_requested(void) { return stop_signals; }
+
+/* Set when this process should wind down its work: a STOP from the manager while
+ * an item runs (remote worker) or the manager stopping (rank 0). Training polls it
+ * (with the signals) after every batch and checkpoints. */
+static volatile sig_atomic_t work_stop;
+static int farm_should_stop(void) { return stop_signals || work_stop; }
 
 void cb_farm_hosts(MPI_Comm comm, char *buf, size_t len)
 {
@@ -107,12 +128,23 @@ void cb_farm_hosts(MPI_Comm comm, char *buf, size_t len)
 
 /* ------------------------------------------------------------------ worker */
 
+/* Environmental failures (the machine, not the task: I/O error, disk full, out of
+ * memory, MPI, a stop request) leave the task pending and stop the run; every
+ * other status (bad values, NaN, malformed input) is the task's own outcome and
+ * becomes a failed row. */
+int cb_farm_status_environmental(CbStatus st)
+{
+    return st == CB_EIO || st == CB_ENOMEM || st == CB_EHDF5 || st == CB_EMPI || st == CB_ESTOP;
+}
+
 typedef struct {
     const CbSweep *s;
     int rank;
     int have_data;
+    CbDataSpec data_spec; /* the spec of the cached data (stages may differ in data) */
     CbData train, test;
     int model_stage;     /* stage of the cached model, -1 none */
+    CbMlp **comp_out;    /* replay: hand the compressed model to the caller (NULL: free it) */
     CbModel model;
     CbTrainSpec spec;    /* the cached stage's spec, resolved against the data */
     double *logits;      /* (train.n, outputs) the cached model's logits in double, shared
@@ -140,10 +172,22 @@ static void worker_free(Worker *w)
     w->model_stage = -1;
 }
 
-static CbStatus worker_data(Worker *w)
+/* The data of stage k, cached: loaded again only when a stage uses other data. */
+static CbStatus worker_data(Worker *w, int k)
 {
-    if (w->have_data) return CB_OK;
-    CB_TRY(cb_data_load(&w->s->base.data, &w->train, &w->test));
+    const CbDataSpec *d = &w->s->stages[k].spec.data;
+    if (w->have_data && !memcmp(&w->data_spec, d, sizeof *d)) return CB_OK;
+    if (w->have_data) {
+        if (w->model_stage >= 0) cb_model_free(&w->model); /* its logits are of the old data */
+        free(w->logits);
+        w->logits = NULL;
+        w->model_stage = -1;
+        cb_data_free(&w->train);
+        cb_data_free(&w->test);
+        w->have_data = 0;
+    }
+    CB_TRY(cb_data_load(d, &w->train, &w->test));
+    w->data_spec = *d;
     w->have_data = 1;
     return CB_OK;
 }
@@ -161,23 +205,102 @@ static CbStatus mkdir_p(const char *dir)
     return CB_OK;
 }
 
-/* Train stage `k` and save its model file (atomically, by cb_model_save). */
+/* ------------------------------------------------------------------ training stages: checkpoints, progress */
+
+static int ckpt_every = 1; /* CbFarmOpts.checkpoint_every of this run (every rank) */
+
+/* Progress of the stage this process is training (one compute thread per process):
+ * written by the training thread after every epoch, read by the manager (rank 0)
+ * or sent to it by a remote worker's main thread (PROGRESS). */
+static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int seq, stage, epoch, epochs;
+    double loss;
+} prog = {0, -1, 0, 0, 0};
+
+typedef struct {
+    const char *path; /* DIR/models/STAGE.ckpt */
+    uint64_t id;      /* the stage key         */
+    int stage;
+} CkptCtx;
+
+static CbStatus ckpt_save(void *arg, const CbTrainState *st)
+{
+    const CkptCtx *cx = arg;
+    return cb_model_checkpoint_save(cx->path, cx->id, st);
+}
+
+static void train_progress(void *arg, int epochs_done, int epochs, double loss)
+{
+    const CkptCtx *cx = arg;
+    pthread_mutex_lock(&prog_lock);
+    prog.stage = cx->stage;
+    prog.epoch = epochs_done;
+    prog.epochs = epochs;
+    prog.loss = loss;
+    ++prog.seq;
+    pthread_mutex_unlock(&prog_lock);
+}
+
+static void ckpt_path(const CbStage *stage, char *buf, size_t len)
+{
+    size_t n = strlen(stage->model_path);
+    snprintf(buf, len, "%.*s.ckpt", (int)(n > 3 ? n - 3 : n), stage->model_path);
+}
+
+/* Train stage `k` and save its model file (atomically, by cb_model_save, then its
+ * checksum sidecar). With checkpoints on, the full training state is saved beside
+ * it every ckpt_every epochs and when a stop is requested (CB_ESTOP), and a
+ * checkpoint found at the start is continued: the model is the same bit for bit. */
 static CbStatus worker_train(Worker *w, int k)
 {
     const CbStage *stage = &w->s->stages[k];
-    CB_TRY(worker_data(w));
+    if (stage->file[0]) /* never train over a researcher's file */
+        return CB_ERR(CB_EIO, "model file %s: missing or unreadable (the sweep's model.file): %s", stage->file,
+                      strerror(errno));
+    CB_TRY(worker_data(w, k));
     CbTrainSpec spec = stage->spec;
     CB_TRY(cb_model_spec_resolve(&spec, &w->train));
-    CbModel m;
-    CB_TRY(cb_model_train(&spec, &w->train, &w->test, &m));
-    char dir[1100];
+    char dir[1100], ckpt[1200];
     snprintf(dir, sizeof dir, "%s/models", w->s->dir);
-    CbStatus st = mkdir_p(dir);
-    if (st == CB_OK) {
-        pthread_mutex_lock(&h5_lock);
-        st = cb_model_save(stage->model_path, &m);
-        pthread_mutex_unlock(&h5_lock);
+    ckpt_path(stage, ckpt, sizeof ckpt);
+    CB_TRY(mkdir_p(dir));
+    CkptCtx cx = {ckpt, stage->key, k};
+    CbTrainState rs;
+    memset(&rs, 0, sizeof rs);
+    int resumed = 0;
+    if (ckpt_every > 0 && access(ckpt, R_OK) == 0) {
+        cb_err_clear();
+        if (cb_model_checkpoint_load(ckpt, stage->key, &rs) == CB_OK) {
+            resumed = 1;
+            fprintf(stderr, "cbound: stage %s continues from its checkpoint (epoch %d of %d, step %ld)\n",
+                    stage->key_hex, rs.epoch + 1, spec.train.epochs, rs.step);
+        } else {
+            fprintf(stderr, "cbound: note: retraining stage %s from the start: %s\n", stage->key_hex, cb_err_msg());
+            unlink(ckpt);
+        }
     }
+    spec.train.hook_arg = &cx;
+    spec.train.progress = train_progress;
+    if (ckpt_every > 0) {
+        spec.train.checkpoint = ckpt_save;
+        spec.train.checkpoint_every = ckpt_every;
+        spec.train.should_stop = farm_should_stop;
+        spec.train.resume = resumed ? &rs : NULL;
+    }
+    CbModel m;
+    CbStatus st = cb_model_train(&spec, &w->train, &w->test, &m);
+    cb_train_state_free(&rs);
+    pthread_mutex_lock(&prog_lock);
+    prog.stage = -1;
+    ++prog.seq;
+    pthread_mutex_unlock(&prog_lock);
+    CB_TRY(st);
+    pthread_mutex_lock(&h5_lock);
+    st = cb_model_save(stage->model_path, &m);
+    pthread_mutex_unlock(&h5_lock);
+    if (st == CB_OK) st = cb_model_sum_write(stage->model_path);
+    if (st == CB_OK) unlink(ckpt);
     cb_model_free(&m);
     return st;
 }
@@ -190,12 +313,37 @@ static CbStatus worker_model(Worker *w, int k)
     free(w->logits);
     w->logits = NULL;
     w->model_stage = -1;
+    int checked;
+    CB_TRY(cb_model_sum_check(w->s->stages[k].model_path, &checked));
     pthread_mutex_lock(&h5_lock);
     CbStatus st = cb_model_load(w->s->stages[k].model_path, &w->model);
     pthread_mutex_unlock(&h5_lock);
     CB_TRY(st);
+    const CbStage *g = &w->s->stages[k];
+    if (g->file[0] && strcmp(w->model.content_hash, g->file_hash)) {
+        st = CB_ERR(CB_EINVAL, "model file %s changed since the sweep was loaded (content %s, now %s)", g->file,
+                    g->file_hash, w->model.content_hash);
+        cb_model_free(&w->model);
+        return st;
+    }
     w->spec = w->s->stages[k].spec;
     st = cb_model_spec_resolve(&w->spec, &w->train);
+    /* The file must be this stage's network: a model put in models/ by hand (or a stale
+     * one) must not be measured under the stage's label. */
+    const CbMlp *f = w->model.mlp;
+    int same = st == CB_OK && f->depth == w->spec.depth && f->act == w->spec.act && f->bias == w->spec.bias;
+    for (int l = 0; same && l <= f->depth; ++l) same = f->widths[l] == w->spec.widths[l];
+    if (st == CB_OK && !same) {
+        char a[256] = "", b[256] = "";
+        for (int l = 0; l <= f->depth; ++l)
+            snprintf(a + strlen(a), sizeof a - strlen(a), "%s%zu", l ? "-" : "", f->widths[l]);
+        for (int l = 0; l <= w->spec.depth; ++l)
+            snprintf(b + strlen(b), sizeof b - strlen(b), "%s%zu", l ? "-" : "", w->spec.widths[l]);
+        st = CB_ERR(CB_EINVAL, "%s holds a %s %s network%s, but stage %s is %s %s%s", g->model_path, a,
+                    cb_mlp_act_name(f->act), f->bias ? " with biases" : "", g->key_hex, b,
+                    cb_mlp_act_name(w->spec.act), w->spec.bias ? " with biases" : "");
+        cb_err_hint("remove the file (cbound trains the stage's model) or sweep over it with model.file");
+    }
     if (st != CB_OK) {
         cb_model_free(&w->model);
         return st;
@@ -205,9 +353,35 @@ static CbStatus worker_model(Worker *w, int k)
     return CB_OK;
 }
 
-/* Run task i: data -> model -> cb_task_run -> record. Never fails: a failure is
- * a failed record carrying cb_err_msg(). */
-static void worker_task(Worker *w, int i, CbRecord *rec)
+/* A task's compressed model (or its 0/1 mask) as a model file DIR/compressed/<key>.h5,
+ * written atomically; an existing file (a resumed run) is rewritten with the same bytes'
+ * content. */
+static CbStatus save_compressed(const Worker *w, const CbTask *t, CbMlp *comp)
+{
+    char dir[1100], path[1200];
+    snprintf(dir, sizeof dir, "%s/compressed", w->s->dir);
+    CB_TRY(mkdir_p(dir));
+    snprintf(path, sizeof path, "%s/%s.h5", dir, t->key_hex);
+    if (t->save == CB_SAVE_MASKS) {
+        for (size_t i = 0; i < comp->n_params; ++i) comp->params[i] = comp->params[i] != 0.0f;
+        if (comp->bias)
+            for (int l = 0; l < comp->depth; ++l)
+                for (size_t j = 0; j < comp->widths[l + 1]; ++j) comp->b[l][j] = 1.0f;
+    }
+    CbModel m = {.mlp = comp};
+    snprintf(m.dataset, sizeof m.dataset, "%s of task %s (%s %.160s) of stage %s",
+             t->save == CB_SAVE_MASKS ? "mask" : "compressed", t->key_hex, t->method->name, t->params_text,
+             t->stage >= 0 ? w->s->stages[t->stage].key_hex : "-");
+    m.metrics.train_loss = m.metrics.train_acc = m.metrics.test_loss = m.metrics.test_acc = NAN;
+    pthread_mutex_lock(&h5_lock);
+    CbStatus st = cb_model_save(path, &m);
+    pthread_mutex_unlock(&h5_lock);
+    return st;
+}
+
+/* Run task i: data -> model -> cb_task_run -> record. A failure is a failed
+ * record carrying cb_err_msg(); the status returned says which kind. */
+static CbStatus worker_task(Worker *w, int i, CbRecord *rec)
 {
     const CbTask *t = &w->s->tasks[i];
     memset(rec, 0, sizeof *rec);
@@ -218,7 +392,7 @@ static void worker_task(Worker *w, int i, CbRecord *rec)
     cb_err_clear();
     CbStatus st = CB_OK;
     if (t->stage >= 0) {
-        st = worker_data(w);
+        st = worker_data(w, t->stage);
         if (st == CB_OK) st = worker_model(w, t->stage);
     }
     CbTaskCtx ctx = {
@@ -231,12 +405,17 @@ static void worker_task(Worker *w, int i, CbRecord *rec)
         .model = t->stage >= 0 ? &w->model : NULL,
         .train_config = t->stage >= 0 ? &w->spec.train : NULL,
         .logits_orig = t->stage >= 0 ? w->logits : NULL,
-        .measure = &w->s->measure,
+        .measure = &w->s->measures[t->measure].opts,
         .quiet = 1,
     };
     snprintf(ctx.key_hex, sizeof ctx.key_hex, "%s", t->key_hex);
+    CbMlp *comp = NULL;
+    if (t->save != CB_SAVE_NONE || w->comp_out) ctx.comp_out = &comp;
     if (st == CB_OK) {
         st = cb_task_run(&ctx, &rec->res);
+        if (st == CB_OK && comp && t->save != CB_SAVE_NONE) st = save_compressed(w, t, comp);
+        if (w->comp_out) *w->comp_out = comp; /* a replay's caller takes it */
+        else cb_mlp_free(comp);
     } else {
         cb_result_init(&rec->res, 0);
     }
@@ -245,6 +424,7 @@ static void worker_task(Worker *w, int i, CbRecord *rec)
         rec->failed = 1;
         snprintf(rec->reason, sizeof rec->reason, "%s", cb_err_msg()[0] ? cb_err_msg() : cb_err_name(st));
     }
+    return st;
 }
 
 /* Do item; returns the packed reply and its tag. */
@@ -252,10 +432,21 @@ static unsigned char *worker_do(Worker *w, int item, size_t *len, int *tag)
 {
     if (item >= 0) {
         CbRecord rec;
-        worker_task(w, item, &rec);
-        unsigned char *buf = cb_record_pack(&rec, len);
+        CbStatus st = worker_task(w, item, &rec);
+        unsigned char *buf;
+        if (rec.failed && cb_farm_status_environmental(st)) { /* [i32 task][reason]: the task stays pending */
+            size_t n = strlen(rec.reason);
+            buf = cb_malloc(4 + n);
+            int32_t t32 = item;
+            memcpy(buf, &t32, 4);
+            memcpy(buf + 4, rec.reason, n);
+            *len = 4 + n;
+            *tag = TAG_ENV;
+        } else {
+            buf = cb_record_pack(&rec, len);
+            *tag = TAG_RESULT;
+        }
         cb_record_free(&rec);
-        *tag = TAG_RESULT;
         return buf;
     }
     int k = -(item + 1);
@@ -264,7 +455,9 @@ static unsigned char *worker_do(Worker *w, int item, size_t *len, int *tag)
     const char *why = st == CB_OK ? "" : cb_err_msg()[0] ? cb_err_msg() : cb_err_name(st);
     size_t n = strlen(why);
     unsigned char *buf = cb_malloc(8 + n);
-    int32_t hdr[2] = {k, st == CB_OK};
+    /* ok: 1 trained, 0 failed (its tasks become failed rows), -1 environmental,
+     * -2 stopped on request (checkpointed: the next run continues it) */
+    int32_t hdr[2] = {k, st == CB_OK ? 1 : st == CB_ESTOP ? -2 : cb_farm_status_environmental(st) ? -1 : 0};
     memcpy(buf, hdr, 8);
     memcpy(buf + 8, why, n);
     *len = 8 + n;
@@ -272,10 +465,13 @@ static unsigned char *worker_do(Worker *w, int item, size_t *len, int *tag)
     return buf;
 }
 
-CbStatus cb_farm_replay(const CbSweep *s, int task, CbRecord *rec)
+CbStatus cb_farm_replay(const CbSweep *s, int task, CbRecord *rec) { return cb_farm_replay_keep(s, task, rec, NULL); }
+
+CbStatus cb_farm_replay_keep(const CbSweep *s, int task, CbRecord *rec, CbMlp **comp_out)
 {
     Worker w;
     worker_init(&w, s, 0);
+    w.comp_out = comp_out;
     const CbTask *t = &s->tasks[task];
     CbStatus st = CB_OK;
     if (t->stage >= 0 && access(s->stages[t->stage].model_path, R_OK) != 0) {
@@ -307,13 +503,7 @@ typedef struct {
 static void *local_main(void *arg)
 {
     Local *L = arg;
-    /* Signals go to the manager thread. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    stop_signals_mask(SIG_BLOCK); /* signals go to the manager thread */
     for (;;) {
         pthread_mutex_lock(&L->mu);
         /* The manager usually answers within microseconds: look a few hundred
@@ -344,55 +534,106 @@ static void *local_main(void *arg)
     return NULL;
 }
 
+static void local_start(Local *L, const CbSweep *s, int rank)
+{
+    memset(L, 0, sizeof *L);
+    pthread_mutex_init(&L->mu, NULL);
+    pthread_cond_init(&L->cv, NULL);
+    worker_init(&L->w, s, rank);
+    if (pthread_create(&L->th, NULL, local_main, L) != 0) CB_DIE("cannot start the worker thread");
+}
+
+static void local_stop(Local *L)
+{
+    pthread_mutex_lock(&L->mu);
+    L->quit = 1;
+    pthread_cond_signal(&L->cv);
+    pthread_mutex_unlock(&L->mu);
+    pthread_join(L->th, NULL);
+    pthread_mutex_destroy(&L->mu);
+    pthread_cond_destroy(&L->cv);
+}
+
 /* ------------------------------------------------------------------ remote worker */
+
+/* The main thread talks to the manager; items run in a compute thread (the same
+ * Local thread as rank 0's), so a signal to this rank reaches the manager at once
+ * (SIGNAL with the rank's signal count) even in the middle of a long item. */
+static void local_start(Local *L, const CbSweep *s, int rank);
+static void local_stop(Local *L);
 
 static int worker_loop(const CbSweep *s, MPI_Comm comm, int rank)
 {
-    Worker w;
-    worker_init(&w, s, rank);
-    int queue[DEPTH + 1], n_queued = 0, stop = 0, rc = 0, msg = 0;
+    Local L;
+    local_start(&L, s, rank);
+    int stop = 0, rc = 0, msg = 0, told = 0, given = 0; /* given: items in the thread, not yet answered */
+    int prog_sent = 0;
     MPI_Request rq;
     MPI_Status status;
     if (MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, comm) != MPI_SUCCESS ||
         MPI_Irecv(&msg, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS)
         rc = 1;
-    while (rc == 0) {
-        /* Take every message that has arrived; wait only when there is nothing to run.
-         * A queued item lets the worker go on while the manager answers. */
-        for (int k = 0;; ++k) {
-            int flag = 0;
-            if (MPI_Test(&rq, &flag, &status) != MPI_SUCCESS) {
-                rc = 1;
-                break;
-            }
-            if (flag) {
-                if (status.MPI_TAG == TAG_STOP) { /* drop queued items; the manager knows */
-                    stop = 1;
-                    break;
-                }
-                if (n_queued < DEPTH + 1) queue[n_queued++] = msg;
-                if (MPI_Irecv(&msg, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS) {
-                    rc = 1;
-                    break;
-                }
-                k = -1;
-                continue;
-            }
-            if (n_queued > 0) break;
-            backoff(k, 1e-3);
+    for (int k = 0; rc == 0 && !(stop && given == 0); ++k) {
+        int flag = 0;
+        if (!stop && MPI_Test(&rq, &flag, &status) != MPI_SUCCESS) {
+            rc = 1;
+            break;
         }
-        if (rc || stop) break;
-        int item = queue[0];
-        memmove(queue, queue + 1, (size_t)--n_queued * sizeof *queue);
-        size_t len;
-        int tag;
-        unsigned char *out = worker_do(&w, item, &len, &tag);
-        if (MPI_Send(out, (int)len, MPI_BYTE, 0, tag, comm) != MPI_SUCCESS) rc = 1;
-        free(out);
+        if (flag) {
+            pthread_mutex_lock(&L.mu);
+            if (status.MPI_TAG == TAG_STOP) { /* drop items not started; the manager knows (BYE) */
+                stop = 1;
+                given -= L.n_in;
+                L.n_in = 0;
+                work_stop = 1; /* a stage in training checkpoints and ends */
+            } else if (L.n_in < DEPTH) {
+                L.in[L.n_in++] = msg;
+                ++given;
+                pthread_cond_signal(&L.cv);
+            }
+            pthread_mutex_unlock(&L.mu);
+            if (!stop && MPI_Irecv(&msg, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &rq) != MPI_SUCCESS) rc = 1;
+            k = -1;
+        }
+        /* Results, in hand-out order. */
+        unsigned char *bufs[DEPTH];
+        size_t lens[DEPTH];
+        int tags[DEPTH], n = 0;
+        pthread_mutex_lock(&L.mu);
+        for (; n < L.n_out; ++n) {
+            bufs[n] = L.out[n].buf;
+            lens[n] = L.out[n].len;
+            tags[n] = L.out[n].tag;
+        }
+        L.n_out = 0;
+        pthread_mutex_unlock(&L.mu);
+        for (int j = 0; j < n; ++j) {
+            if (rc == 0 && MPI_Send(bufs[j], (int)lens[j], MPI_BYTE, 0, tags[j], comm) != MPI_SUCCESS) rc = 1;
+            free(bufs[j]);
+            --given;
+            k = -1;
+        }
+        /* A training stage's epoch: tell the manager (progress line). */
+        pthread_mutex_lock(&prog_lock);
+        int seq = prog.seq;
+        double pm[4] = {prog.stage, prog.epoch, prog.epochs, prog.loss};
+        pthread_mutex_unlock(&prog_lock);
+        if (rc == 0 && seq != prog_sent) {
+            prog_sent = seq;
+            if (MPI_Send(pm, 4, MPI_DOUBLE, 0, TAG_PROGRESS, comm) != MPI_SUCCESS) rc = 1;
+        }
+        /* A signal to this rank: tell the manager (it decides; a second one counts). */
+        int sig = cb_farm_stop_requested();
+        if (rc == 0 && sig > told && told < 2) {
+            told = sig > 2 ? 2 : sig;
+            if (MPI_Send(&told, 1, MPI_INT, 0, TAG_SIGNAL, comm) != MPI_SUCCESS) rc = 1;
+        }
+        backoff(k, given ? 2e-4 : 1e-3);
     }
     if (rc == 0 && MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_BYE, comm) != MPI_SUCCESS) rc = 1;
     if (rc) fprintf(stderr, "cbound[rank %d]: lost contact with the manager (rank 0); stopping\n", rank);
-    worker_free(&w);
+    if (rc) _exit(1); /* the compute thread may be mid-item: do not wait for it */
+    local_stop(&L);
     return rc;
 }
 
@@ -425,6 +666,11 @@ typedef struct {
     int done_this_run, failed_this_run;
     double t0, last_progress, last_flush;
     Local *local;
+    int env_stop;       /* an environmental failure: stop like a signal, exit 5 */
+    char env_why[512];  /* the first one's message                               */
+    int broke;          /* the manager itself failed: workers may still wait     */
+    int remote_signals; /* most stop signals any worker rank has received        */
+    double (*train_prog)[3]; /* (n_stages) epochs done, epochs, last epoch's loss (remote stages) */
 } Manager;
 
 #define NO_ITEM (-2147483647 - 1)
@@ -464,6 +710,7 @@ static CbStatus manager_init(Manager *m)
     m->ready_seen = cb_calloc((size_t)m->size, sizeof(int));
     m->stop_sent = cb_calloc((size_t)m->size, sizeof(int));
     m->gone = cb_calloc((size_t)m->size, sizeof(int));
+    m->train_prog = cb_calloc((size_t)s->n_stages + 1, sizeof *m->train_prog);
     int *order = cb_malloc(((size_t)s->n_tasks + 1) * sizeof *order), n = 0;
     for (int i = 0; i < s->n_tasks; ++i) {
         if (m->r->done[i]) {
@@ -492,7 +739,9 @@ static CbStatus manager_init(Manager *m)
         CbModel probe;
         if (access(s->stages[k].model_path, R_OK) == 0) {
             cb_err_clear();
-            if (cb_model_load(s->stages[k].model_path, &probe) == CB_OK) {
+            int checked; /* the checksum first: HDF5 never reads a damaged file */
+            if (cb_model_sum_check(s->stages[k].model_path, &checked) == CB_OK &&
+                cb_model_load(s->stages[k].model_path, &probe) == CB_OK) {
                 cb_model_free(&probe);
                 m->stage_state[k] = S_READY;
                 push_ready(m, m->stage_tasks[k], m->stage_ntasks[k]);
@@ -523,6 +772,7 @@ static void manager_free(Manager *m)
     free(m->ready_seen);
     free(m->stop_sent);
     free(m->gone);
+    free(m->train_prog);
 }
 
 /* May a rank that already holds an item get a second (queued) one? Only when items
@@ -563,12 +813,34 @@ static CbStatus record_done(Manager *m, const unsigned char *buf, size_t len)
     return CB_OK;
 }
 
+/* An environmental failure on `rank`: remember the first, stop handing out work. */
+static void env_failure(Manager *m, int rank, const char *what, const unsigned char *why, size_t n)
+{
+    if (!m->env_stop)
+        snprintf(m->env_why, sizeof m->env_why, "%s on rank %d: %.*s", what, rank, (int)(n < 400 ? n : 400),
+                 (const char *)why);
+    m->env_stop = 1;
+}
+
 static CbStatus stage_done(Manager *m, const unsigned char *buf, size_t len, int rank)
 {
     int32_t hdr[2];
     memcpy(hdr, buf, 8);
     int k = hdr[0];
     if (k < 0 || k >= m->s->n_stages) return CB_ERR(CB_EMPI, "rank %d reported an unknown stage %d", rank, k);
+    if (hdr[1] == -2) { /* stopped on request: checkpointed, continued by the next run */
+        m->stage_state[k] = S_QUEUED;
+        fprintf(stderr, "cbound: training stage %s stopped: %.*s\n", m->s->stages[k].key_hex,
+                (int)(len - 8 < 200 ? len - 8 : 200), (const char *)buf + 8);
+        return CB_OK;
+    }
+    if (hdr[1] < 0) { /* not the stage's fault: it stays untrained, its tasks pending */
+        char what[64];
+        snprintf(what, sizeof what, "training stage %s", m->s->stages[k].key_hex);
+        env_failure(m, rank, what, buf + 8, len - 8);
+        m->stage_state[k] = S_QUEUED;
+        return CB_OK;
+    }
     if (hdr[1]) {
         m->stage_state[k] = S_READY;
         push_ready(m, m->stage_tasks[k], m->stage_ntasks[k]);
@@ -608,6 +880,24 @@ static CbStatus handle(Manager *m, int rank, int tag, const unsigned char *buf, 
         m->ready_seen[rank] = 1;
         return CB_OK;
     }
+    if (tag == TAG_PROGRESS) { /* f64 stage (-1: none), epoch, epochs, loss */
+        double pm[4] = {-1, 0, 0, 0};
+        if (len >= sizeof pm) memcpy(pm, buf, sizeof pm);
+        int k = (int)pm[0];
+        if (k >= 0 && k < m->s->n_stages) {
+            m->train_prog[k][0] = pm[1];
+            m->train_prog[k][1] = pm[2];
+            m->train_prog[k][2] = pm[3];
+        }
+        return CB_OK;
+    }
+    if (tag == TAG_SIGNAL) { /* a worker was signalled: i32 its signal count */
+        int32_t n = 1;
+        if (len >= 4) memcpy(&n, buf, 4);
+        if (n > m->remote_signals) m->remote_signals = n;
+        if (!m->o->quiet || n == 1) fprintf(stderr, "cbound: rank %d received a stop signal\n", rank);
+        return CB_OK;
+    }
     if (tag == TAG_BYE) { /* items it still held were never started */
         m->gone[rank] = 1;
         m->n_running -= m->n_held[rank];
@@ -630,6 +920,16 @@ static CbStatus handle(Manager *m, int rank, int tag, const unsigned char *buf, 
     }
     if (tag == TAG_RESULT) return record_done(m, buf, len);
     if (tag == TAG_STAGE) return stage_done(m, buf, len, rank);
+    if (tag == TAG_ENV && len >= 4) {
+        int32_t task;
+        memcpy(&task, buf, 4);
+        if (task < 0 || task >= m->s->n_tasks) return CB_ERR(CB_EMPI, "rank %d reported an unknown task %d", rank, task);
+        m->task_state[task] = T_PENDING; /* not recorded: a resume runs it again */
+        char what[64];
+        snprintf(what, sizeof what, "task %s", m->s->tasks[task].key_hex);
+        env_failure(m, rank, what, buf + 4, len - 4);
+        return CB_OK;
+    }
     return CB_ERR(CB_EMPI, "rank %d sent a message with unknown tag %d", rank, tag);
 }
 
@@ -653,8 +953,34 @@ static void progress(Manager *m, double now)
     char eta[32], elapsed[32];
     fmt_duration(rate > 0 ? m->n_pending / rate : NAN, eta, sizeof eta);
     fmt_duration(el, elapsed, sizeof elapsed);
-    printf("cbound: [%s] %d/%d tasks done, %d failed | models %d/%d | %d in flight | %.3g tasks/s | ETA %s\n", elapsed,
-           m->r->n_done, s->n_tasks, m->r->n_failed, stages_ready, stages_total, m->n_running, rate, eta);
+    /* Models in training: epoch k/N and the last epoch's training loss. */
+    char tr[512] = "";
+    pthread_mutex_lock(&prog_lock);
+    if (prog.stage >= 0 && prog.stage < s->n_stages) {
+        m->train_prog[prog.stage][0] = prog.epoch;
+        m->train_prog[prog.stage][1] = prog.epochs;
+        m->train_prog[prog.stage][2] = prog.loss;
+    }
+    pthread_mutex_unlock(&prog_lock);
+    for (int k = 0, shown = 0; k < s->n_stages; ++k) {
+        if (m->stage_state[k] != S_TRAINING) continue;
+        size_t at = strlen(tr);
+        if (shown++ == 4) {
+            snprintf(tr + at, sizeof tr - at, " ...");
+            break;
+        }
+        if (m->train_prog[k][1] > 0)
+            snprintf(tr + at, sizeof tr - at, " %.8s epoch %.0f/%.0f loss %.4g", s->stages[k].key_hex,
+                     m->train_prog[k][0], m->train_prog[k][1], m->train_prog[k][2]);
+        else
+            snprintf(tr + at, sizeof tr - at, " %.8s starting", s->stages[k].key_hex);
+    }
+    /* A worker holds up to DEPTH items: one running, the others queued behind it. */
+    int busy = 0;
+    for (int rank = 0; rank < m->size; ++rank) busy += m->n_held[rank] > 0;
+    printf("cbound: [%s] %d/%d tasks done, %d failed | models %d/%d%s%s | %d running, %d queued | %.3g tasks/s | "
+           "ETA %s\n", elapsed, m->r->n_done, s->n_tasks, m->r->n_failed, stages_ready, stages_total,
+           tr[0] ? " | training:" : "", tr, busy, m->n_running - busy, rate, eta);
     fflush(stdout);
 }
 
@@ -665,6 +991,15 @@ static CbStatus flush_h5(Manager *m)
     if (st == CB_OK) st = cb_results_write(m->r);
     pthread_mutex_unlock(&h5_lock);
     return st;
+}
+
+/* "SWEEP" or "--shard I/N SWEEP": what `cbound run --resume` needs to continue this run. */
+static const char *run_args(const CbSweep *s)
+{
+    static char buf[1200];
+    if (s->shard_n > 0) snprintf(buf, sizeof buf, "--shard %d/%d %s", s->shard_i, s->shard_n, s->file);
+    else snprintf(buf, sizeof buf, "%s", s->file);
+    return buf;
 }
 
 /* Returns 0 (done), 3 (stopped), 1 (error). */
@@ -681,11 +1016,22 @@ static int manager_loop(Manager *m)
         /* Signals: first one stops dispatching; a second one, or the grace
          * period running out, abandons running items. */
         int sig = cb_farm_stop_requested();
-        if (sig && !stopping) {
+        if (m->remote_signals > sig) sig = m->remote_signals;
+        if ((sig || m->env_stop) && !stopping) {
             stopping = 1;
             t_stop = now;
-            fprintf(stderr, "cbound: stop requested (signal): no new tasks; waiting up to %.0f s for %d running item%s\n",
-                    o->grace, m->n_running, m->n_running == 1 ? "" : "s");
+            work_stop = 1; /* rank 0's own stage in training checkpoints and ends */
+            if (m->env_stop)
+                fprintf(stderr, "cbound: error: %s\ncbound: stopping: no new tasks; waiting up to %.0f s for %d running "
+                                "item%s\n", m->env_why, o->grace, m->n_running, m->n_running == 1 ? "" : "s");
+            else
+                fprintf(stderr, "cbound: stop requested (signal): no new tasks; waiting up to %.0f s for %d running "
+                                "item%s\n", o->grace, m->n_running, m->n_running == 1 ? "" : "s");
+            /* Save what is finished at once: a job killed during the grace period keeps it. */
+            if (sig) {
+                st = flush_h5(m);
+                if (st != CB_OK) break;
+            }
         }
         if (stopping && m->n_running > 0 && (sig > 1 || now - t_stop > o->grace)) {
             abandoned = m->n_running;
@@ -785,7 +1131,9 @@ static int manager_loop(Manager *m)
             break;
         }
         /* Periodic: journal sync, .h5 rebuild, progress. */
-        if (now - m->last_flush > o->flush_every) {
+        /* A rebuild costs time linear in the finished tasks: spacing rebuilds by 20x
+         * the last one's duration keeps them under ~5% of the run (not quadratic). */
+        if (now - m->last_flush > o->flush_every && now - m->last_flush > 20 * m->r->write_s) {
             st = flush_h5(m);
             m->last_flush = now;
             if (st != CB_OK) break;
@@ -802,17 +1150,26 @@ static int manager_loop(Manager *m)
     }
     free(buf);
     if (st != CB_OK) {
+        /* The manager's own failure: writing the journal or the file (disk full, I/O:
+         * environmental, exit 5) or a broken worker (exit 1). */
+        int env = cb_farm_status_environmental(st) && st != CB_EMPI;
+        m->broke = 1;
         cb_err_report("cbound");
         CbStatus st2 = flush_h5(m);
-        if (st2 == CB_OK)
-            fprintf(stderr, "cbound: %d finished tasks are saved in %s; resume with `cbound run --resume %s`\n",
-                    m->r->n_done, m->r->journal_path, m->s->file);
-        return 1;
+        if (st2 == CB_OK || env)
+            fprintf(stderr, "cbound: %d finished tasks are saved in %s; %sresume with `cbound run --resume %s`\n",
+                    m->r->n_done, m->r->journal_path, env ? "free space or fix the file system, then " : "",
+                    run_args(m->s));
+        return env ? 5 : 1;
     }
     CbStatus fs = flush_h5(m);
     if (fs != CB_OK) {
+        m->broke = 1;
         cb_err_report("cbound");
-        return 1;
+        if (cb_farm_status_environmental(fs))
+            fprintf(stderr, "cbound: the journal %s holds every finished task; free space or fix the file system, "
+                            "then `cbound run --resume %s`\n", m->r->journal_path, run_args(m->s));
+        return cb_farm_status_environmental(fs) ? 5 : 1;
     }
     if (!o->quiet) {
         double now = mono_now(), wall = now - m->t0;
@@ -823,6 +1180,15 @@ static int manager_loop(Manager *m)
         if (wall > 0 && workers > 0)
             printf("cbound: workers busy %.1f%% of %d x %.1f s\n", 100 * m->busy / (workers * wall), workers, wall);
     }
+    if (stopping && m->env_stop) {
+        fprintf(stderr,
+                "cbound: stopped by an environmental failure with %d of %d tasks done; the rest stay pending.\n"
+                "cbound: %s\n"
+                "cbound: results so far: %s (journal %s)\n"
+                "cbound: fix the cause (disk space, file system, memory), then:  cbound run --resume %s\n",
+                m->r->n_done, m->s->n_tasks, m->env_why, m->s->output, m->r->journal_path, run_args(m->s));
+        return abandoned ? -5 : 5;
+    }
     if (stopping) {
         char ab[64] = "";
         if (abandoned) snprintf(ab, sizeof ab, " (%d running item%s abandoned)", abandoned, abandoned == 1 ? "" : "s");
@@ -830,7 +1196,7 @@ static int manager_loop(Manager *m)
                 "cbound: stopped by a signal with %d of %d tasks done%s.\n"
                 "cbound: results so far: %s (journal %s)\n"
                 "cbound: to continue:  cbound run --resume %s\n",
-                m->r->n_done, m->s->n_tasks, ab, m->s->output, m->r->journal_path, m->s->file);
+                m->r->n_done, m->s->n_tasks, ab, m->s->output, m->r->journal_path, run_args(m->s));
         return abandoned ? -3 : 3;
     }
     return 0;
@@ -844,6 +1210,7 @@ int cb_farm_run(const CbSweep *s, CbResults *r, const CbFarmOpts *o, MPI_Comm co
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps in the polling loops */
+    ckpt_every = o->checkpoint_every;
     if (rank != 0) return worker_loop(s, comm, rank);
 
     Manager m;
@@ -858,15 +1225,7 @@ int cb_farm_run(const CbSweep *s, CbResults *r, const CbFarmOpts *o, MPI_Comm co
     m.workers = size - 1 + (o->local_worker || size == 1);
     Local local;
     if (o->local_worker || size == 1) {
-        memset(&local, 0, sizeof local);
-        pthread_mutex_init(&local.mu, NULL);
-        pthread_cond_init(&local.cv, NULL);
-        worker_init(&local.w, s, 0);
-        if (pthread_create(&local.th, NULL, local_main, &local) != 0) {
-            fprintf(stderr, "cbound: cannot start the local worker thread\n");
-            manager_free(&m);
-            return 1;
-        }
+        local_start(&local, s, 0);
         m.local = &local;
     }
     if (!o->quiet) {
@@ -877,28 +1236,20 @@ int cb_farm_run(const CbSweep *s, CbResults *r, const CbFarmOpts *o, MPI_Comm co
         fflush(stdout);
     }
     int rc = manager_loop(&m);
-    if (rc == -3 || rc == 1) {
+    if (rc < 0 || m.broke) {
         /* Items still running: they cannot be interrupted safely; the file is
          * written, so end the job (MPI_Abort ends every rank). */
-        if (rc == -3 || m.n_running > 0) {
+        if (rc < 0 || m.n_running > 0) {
             fflush(stdout);
             fflush(stderr);
-            MPI_Abort(comm, rc == -3 ? 3 : 1);
+            MPI_Abort(comm, rc < 0 ? -rc : rc);
         }
     }
-    if (m.local) {
-        pthread_mutex_lock(&local.mu);
-        local.quit = 1;
-        pthread_cond_signal(&local.cv);
-        pthread_mutex_unlock(&local.mu);
-        pthread_join(local.th, NULL);
-        pthread_mutex_destroy(&local.mu);
-        pthread_cond_destroy(&local.cv);
-    }
+    if (m.local) local_stop(&local);
     /* On error, remote workers may still wait for work: end them. */
-    if (rc == 1 && size > 1) {
+    if (m.broke && size > 1) {
         fflush(stderr);
-        MPI_Abort(comm, 1);
+        MPI_Abort(comm, rc);
     }
     manager_free(&m);
     return rc;

@@ -3,7 +3,8 @@
  *
  * Invariants:
  *   - the journal is only appended to; a record is complete iff its length and
- *     CRC-32 check out, and everything after the first bad record is discarded;
+ *     CRC-32 check out; a bad record is skipped when intact ones follow it, else
+ *     (a torn tail) cut off;
  *   - OUTPUT is never written in place: it is rebuilt into OUTPUT.tmp.<pid> and
  *     renamed, so a reader (or a crash) sees the old or the new file, never half;
  *   - rows are written in task-expansion order, so the tables do not depend on
@@ -13,7 +14,7 @@
  * rather than misread.
  */
 #include "cbound/results.h"
-#include "cbound/cli.h"
+#include "cbound/version.h"
 #include "cbound/err.h"
 #include "cbound/rng.h"
 
@@ -33,7 +34,8 @@
 #define JOURNAL_MAGIC "CBJOURNAL1\n"
 #define REC_MAGIC "CBR1"
 #define SES_MAGIC "CBS1"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: variable-length UTF-8 text columns, p_* and stage-setting columns, compressed */
+#define DEFLATE_LEVEL 4
 
 /* ------------------------------------------------------------------ time */
 
@@ -57,7 +59,9 @@ void cb_results_iso(double t, char *buf, size_t len)
 #define X_NAME(name, unit, doc) #name "\n"
 static uint64_t columns_hash(void)
 {
-    static const char names[] = CB_TASK_COLUMNS(X_NAME) "|" CB_LAYER_COLUMNS(X_NAME);
+    /* the bounds row's layout is part of the record format too */
+    static const char names[] = CB_TASK_COLUMNS(X_NAME) "|" CB_LAYER_COLUMNS(X_NAME) "|bounds:name variant scale "
+                                "gamma_rule why_not value_ln error_bound gamma margin_loss complexity n applies vacuous";
     return cb_rng_hash64(names, sizeof names - 1, CB_RNG_HASH_INIT);
 }
 #undef X_NAME
@@ -110,12 +114,7 @@ unsigned char *cb_record_pack(const CbRecord *r, size_t *len)
     PUT(&b, n);
     for (int i = 0; i < n; ++i) {
         const CbBoundRow *x = &r->res.bounds[i];
-        put(&b, x->name, sizeof x->name);
-        put(&b, x->variant, sizeof x->variant);
-        PUT(&b, x->log_value);
-        PUT(&b, x->gamma);
-        PUT(&b, x->margin_loss);
-        PUT(&b, x->complexity);
+        put(&b, x, sizeof *x); /* fixed-size strings, doubles and int32s: no pointers */
     }
     n = r->res.n_series;
     PUT(&b, n);
@@ -197,14 +196,12 @@ CbStatus cb_record_unpack(const unsigned char *buf, size_t len, const char *wher
     if (n < 0 || (size_t)n > len) rd.bad = 1;
     for (int i = 0; i < n && !rd.bad; ++i) {
         CbBoundRow x;
-        get(&rd, x.name, sizeof x.name);
-        get(&rd, x.variant, sizeof x.variant);
-        GET(&rd, x.log_value);
-        GET(&rd, x.gamma);
-        GET(&rd, x.margin_loss);
-        GET(&rd, x.complexity);
-        x.name[sizeof x.name - 1] = x.variant[sizeof x.variant - 1] = '\0';
-        cb_result_add_bound(&r->res, x.name, x.variant, x.log_value, x.gamma, x.margin_loss, x.complexity);
+        get(&rd, &x, sizeof x);
+        x.name[sizeof x.name - 1] = x.variant[sizeof x.variant - 1] = x.scale[sizeof x.scale - 1] = '\0';
+        x.gamma_rule[sizeof x.gamma_rule - 1] = x.why_not[sizeof x.why_not - 1] = '\0';
+        CbBoundRow *y = cb_result_add_bound(&r->res, x.name, x.variant, x.scale, x.value_ln, x.gamma,
+                                            x.margin_loss, x.complexity);
+        *y = x;
     }
     GET(&rd, n);
     if (n < 0 || (size_t)n > len) rd.bad = 1;
@@ -280,8 +277,23 @@ static int cmp_key(const void *a, const void *b)
     return strcmp((*x)->key_hex, (*y)->key_hex);
 }
 
-/* Read every complete record; truncate a damaged tail. */
-static CbStatus journal_load(CbResults *r)
+/* Is there an intact record at byte `at`: its length fits, its payload starts
+ * with a record magic and its CRC-32 matches? */
+static int intact_at(const unsigned char *all, size_t got, size_t at)
+{
+    if (at + 12 > got) return 0;
+    uint32_t len, crc;
+    memcpy(&len, all + at, 4);
+    memcpy(&crc, all + at + 4, 4);
+    const unsigned char *p = all + at + 8;
+    if (len < 4 || len > got - at - 8 || (memcmp(p, REC_MAGIC, 4) && memcmp(p, SES_MAGIC, 4))) return 0;
+    return (uint32_t)crc32(0L, p, len) == crc;
+}
+
+/* Read every intact record. A damaged record with intact ones after it (a flipped
+ * byte, a bad sector) is skipped and reported with its offset, the later records
+ * are kept and its task runs again; a damaged tail (a crash mid-write) is cut off. */
+static CbStatus journal_load(CbResults *r, int retry)
 {
     const CbSweep *s = r->sweep;
     FILE *f = fopen(r->journal_path, "rb");
@@ -309,10 +321,19 @@ static CbStatus journal_load(CbResults *r)
     int n_records = 0;
     CbStatus st = CB_OK;
     while (at + 8 <= got) {
-        uint32_t len, crc;
+        uint32_t len;
         memcpy(&len, all + at, 4);
-        memcpy(&crc, all + at + 4, 4);
-        if (at + 8 + len > got || (uint32_t)crc32(0L, all + at + 8, len) != crc || len < 4) break;
+        if (!intact_at(all, got, at)) {
+            size_t next = at + 1;
+            while (next + 12 <= got && !intact_at(all, got, next)) ++next;
+            if (next + 12 > got) break; /* nothing intact after it: a torn tail */
+            fprintf(stderr, "cbound: note: %s: skipping a damaged record at byte %zu (%zu bytes up to the next intact "
+                            "record); the records after it are kept, its task runs again\n", r->journal_path, at,
+                    next - at);
+            ++r->n_damaged;
+            at = next;
+            continue;
+        }
         const unsigned char *p = all + at + 8;
         char where[1200];
         snprintf(where, sizeof where, "%s (record %d at byte %zu)", r->journal_path, n_records + 1, at);
@@ -340,10 +361,18 @@ static CbStatus journal_load(CbResults *r)
                 ++r->n_foreign;
                 cb_record_free(rec);
                 free(rec);
-            } else if (r->done[(*hit)->index]) { /* a repeat: keep the first */
+            } else if (r->done[(*hit)->index] && !r->done[(*hit)->index]->failed) { /* a repeat: keep the first */
                 cb_record_free(rec);
                 free(rec);
             } else {
+                /* A task rerun by --retry-failed: the later record replaces the failed one. */
+                CbRecord *old = r->done[(*hit)->index];
+                if (old) {
+                    --r->n_done;
+                    --r->n_failed;
+                    cb_record_free(old);
+                    free(old);
+                }
                 rec->task = (*hit)->index;
                 r->done[rec->task] = rec;
                 ++r->n_done;
@@ -356,6 +385,15 @@ static CbStatus journal_load(CbResults *r)
     free(by_key);
     free(all);
     if (st != CB_OK) return st;
+    for (int i = 0; retry && i < s->n_tasks; ++i)
+        if (r->done[i] && r->done[i]->failed) {
+            cb_record_free(r->done[i]);
+            free(r->done[i]);
+            r->done[i] = NULL;
+            --r->n_done;
+            --r->n_failed;
+            ++r->n_retry;
+        }
     if (at != got) {
         fprintf(stderr, "cbound: note: %s: ignoring %zu bytes of a record cut off by a crash (after %d complete "
                         "records)\n", r->journal_path, got - at, n_records);
@@ -421,13 +459,13 @@ CbStatus cb_results_open(CbResults *r, const CbSweep *s, CbResultsMode mode, int
         CB_TRY(remove_file(r->journal_path));
         have_out = have_j = 0;
     }
-    if (mode == CB_RESULTS_RESUME && have_out && !have_j) {
+    if ((mode == CB_RESULTS_RESUME || mode == CB_RESULTS_RETRY) && have_out && !have_j) {
         CbStatus st = CB_ERR(CB_EIO, "%s: cannot resume: its journal %s is missing", s->output, r->journal_path);
         cb_err_hint("the journal is the record of finished tasks; without it start over with --force");
         return st;
     }
     CB_TRY(make_parent(s->output));
-    if (have_j) CB_TRY(journal_load(r));
+    if (have_j) CB_TRY(journal_load(r, mode == CB_RESULTS_RETRY));
     r->fd = open(r->journal_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (r->fd < 0) return CB_ERR(CB_EIO, "%s: cannot open for writing: %s", r->journal_path, strerror(errno));
     if (flock(r->fd, LOCK_EX | LOCK_NB) != 0)
@@ -436,8 +474,10 @@ CbStatus cb_results_open(CbResults *r, const CbSweep *s, CbResultsMode mode, int
     char now[32], ses[4096];
     cb_results_iso(cb_results_now(), now, sizeof now);
     if (!r->start_time[0]) snprintf(r->start_time, sizeof r->start_time, "%s", now);
-    snprintf(ses, sizeof ses, "start=%s ranks=%d sweep_hash=%016llx cbound=%s git=%s hosts=%s", now, mpi_size,
-             (unsigned long long)s->text_hash, cb_cli_version_string(), cb_cli_git_rev(), r->hosts);
+    char shard[48] = "";
+    if (s->shard_n > 0) snprintf(shard, sizeof shard, " shard=%d/%d", s->shard_i, s->shard_n);
+    snprintf(ses, sizeof ses, "start=%s ranks=%d sweep_hash=%016llx%s cbound=%s git=%s hosts=%s", now, mpi_size,
+             (unsigned long long)s->text_hash, shard, cb_version_string(), cb_version_git_rev(), r->hosts);
     size_t sl = strlen(ses);
     unsigned char *pl = cb_malloc(sl + 4);
     memcpy(pl, SES_MAGIC, 4);
@@ -510,9 +550,102 @@ void cb_results_close(CbResults *r)
     r->fd = -1;
 }
 
+/* ------------------------------------------------------------------ merging shards */
+
+CbStatus cb_results_import(CbResults *r, const char *journal, char *shard, size_t shard_len, int *added)
+{
+    const CbSweep *s = r->sweep;
+    *added = 0;
+    shard[0] = '\0';
+    FILE *f = fopen(journal, "rb");
+    if (!f) {
+        CbStatus st = CB_ERR(CB_EIO, "%s: cannot open: %s", journal, strerror(errno));
+        cb_err_hint("merge reads each shard's journal (SHARD.h5.journal) beside its .h5");
+        return st;
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *all = cb_malloc((size_t)size + 1);
+    size_t got = fread(all, 1, (size_t)size, f), hl = strlen(JOURNAL_MAGIC);
+    fclose(f);
+    CbStatus st = CB_OK;
+    if (got != (size_t)size || got < hl || memcmp(all, JOURNAL_MAGIC, hl))
+        st = CB_ERR(CB_EFORMAT, "%s: expected a cbound journal (starting with CBJOURNAL1)", journal);
+    char want[64];
+    snprintf(want, sizeof want, "sweep_hash=%016llx", (unsigned long long)s->text_hash);
+    const CbTask **by_key = cb_malloc((size_t)(s->n_tasks ? s->n_tasks : 1) * sizeof *by_key);
+    for (int i = 0; i < s->n_tasks; ++i) by_key[i] = &s->tasks[i];
+    qsort(by_key, (size_t)s->n_tasks, sizeof *by_key, cmp_key);
+    for (size_t at = hl; st == CB_OK && at + 8 <= got;) {
+        uint32_t len;
+        memcpy(&len, all + at, 4);
+        if (!intact_at(all, got, at)) { /* damaged: skip to the next intact record (or the end) */
+            size_t next = at + 1;
+            while (next + 12 <= got && !intact_at(all, got, next)) ++next;
+            fprintf(stderr, "cbound: note: %s: skipping %zu damaged bytes at byte %zu\n", journal,
+                    (next + 12 <= got ? next : got) - at, at);
+            at = next + 12 <= got ? next : got;
+            continue;
+        }
+        const unsigned char *p = all + at + 8;
+        if (!memcmp(p, SES_MAGIC, 4)) {
+            char text[4096];
+            snprintf(text, sizeof text, "%.*s", (int)(len - 4 < 4000 ? len - 4 : 4000), (const char *)p + 4);
+            if (!strstr(text, want)) {
+                const char *h = strstr(text, "sweep_hash=");
+                st = CB_ERR(CB_EINVAL, "%s: comes from another sweep (%.27s; %s has %s)", journal, h ? h : "no hash",
+                            s->file, want);
+                cb_err_hint("merge the shards of one sweep file, unchanged since they ran");
+                break;
+            }
+            const char *sh = strstr(text, " shard=");
+            if (sh) snprintf(shard, shard_len, "%.*s", (int)strcspn(sh + 7, " "), sh + 7);
+            else shard[0] = '\0';
+        } else {
+            CbRecord rec;
+            char where[1200];
+            snprintf(where, sizeof where, "%s (byte %zu)", journal, at);
+            st = cb_record_unpack(p, len, where, &rec);
+            if (st != CB_OK) break;
+            CbTask probe, *pp = &probe;
+            snprintf(probe.key_hex, sizeof probe.key_hex, "%s", rec.key);
+            const CbTask **hit = bsearch(&pp, by_key, (size_t)s->n_tasks, sizeof *by_key, cmp_key);
+            int i = hit ? (int)(*hit - s->tasks) : -1;
+            int later_wins = i >= 0 && r->done[i] && r->done[i]->failed; /* a --retry-failed rerun */
+            if (i >= 0 && (!r->done[i] || later_wins)) {
+                rec.task = i;
+                size_t n;
+                unsigned char *buf = cb_record_pack(&rec, &n);
+                if (later_wins) {
+                    cb_record_free(r->done[i]);
+                    free(r->done[i]);
+                    r->done[i] = NULL;
+                    --r->n_done;
+                    --r->n_failed;
+                } else {
+                    ++*added;
+                }
+                int task;
+                st = cb_results_add(r, buf, n, &task);
+                free(buf);
+            }
+            cb_record_free(&rec);
+        }
+        at += 8 + len;
+    }
+    free(by_key);
+    free(all);
+    return st;
+}
+
 /* ------------------------------------------------------------------ HDF5 tables */
 
-typedef enum { C_F64, C_I32, C_I64, C_STR } ColKind;
+/* Column kinds. C_STR: fixed-length ASCII for identifiers of known length (keys,
+ * method and bound names), which shuffle + deflate shrink to their information;
+ * C_VSTR: variable-length UTF-8 for free text (params, reasons), no length limit.
+ * In a row in memory a C_VSTR cell is a `const char *` (never NULL). */
+typedef enum { C_F64, C_I32, C_I64, C_STR, C_VSTR } ColKind;
 
 typedef struct {
     const char *name, *unit, *doc;
@@ -520,9 +653,10 @@ typedef struct {
     size_t size, off;
 } Col;
 
+#define MAX_COLS 256
 typedef struct {
     const char *name, *doc;
-    Col col[160];
+    Col col[MAX_COLS];
     int n;
     size_t row;
 } Table;
@@ -532,7 +666,7 @@ static void col(Table *t, const char *name, ColKind kind, size_t size, const cha
     Col *c = &t->col[t->n++];
     c->name = name;
     c->kind = kind;
-    c->size = kind == C_STR ? size : kind == C_I32 ? 4 : 8;
+    c->size = kind == C_STR ? size : kind == C_VSTR ? sizeof(const char *) : kind == C_I32 ? 4 : 8;
     c->unit = unit;
     c->doc = doc;
     c->off = t->row;
@@ -550,11 +684,11 @@ static void tasks_table(Table *t)
     KEY_COL(t);
     col(t, "stage", C_STR, 16, "", "training stage key (model file DIR/models/STAGE.h5); empty for standalone methods");
     col(t, "method", C_STR, 32, "", "compression method");
-    col(t, "params", C_STR, 256, "", "method parameters, canonical (sorted, defaults left out)");
+    col(t, "params", C_VSTR, 0, "", "method parameters, canonical (sorted, defaults left out); each also in its p_<name> column");
     col(t, "width", C_I64, 0, "count", "hidden width of the model (0: standalone method)");
     col(t, "seed", C_I64, 0, "", "training seed");
     col(t, "status", C_STR, 8, "", "ok or failed");
-    col(t, "reason", C_STR, 256, "", "why the task failed (empty when ok)");
+    col(t, "reason", C_VSTR, 0, "", "why the task failed (empty when ok)");
     col(t, "worker", C_I32, 0, "", "MPI rank that ran the task (timing/worker column)");
     col(t, "t_start", C_F64, 0, "s", "start, unix time (timing column)");
     col(t, "t_end", C_F64, 0, "s", "end, unix time (timing column)");
@@ -586,10 +720,17 @@ static void bounds_table(Table *t)
     KEY_COL(t);
     col(t, "name", C_STR, 48, "", "bound, e.g. sketch_004_thm5.2, bartlett2017");
     col(t, "variant", C_STR, 32, "", "variant, e.g. predicted_j, measured_j");
-    col(t, "log_value", C_F64, 0, "ln", "natural log of the bound (or of its complexity term)");
+    col(t, "scale", C_STR, 12, "", "error: a bound on the test 0-1 error (R^_gamma + sqrt(complexity/n)); complexity: not a bound (the authors' code's terms)");
+    col(t, "value_ln", C_F64, 0, "ln", "natural log of the bound (or of the complexity term)");
+    col(t, "error_bound", C_F64, 0, "1", "the bound on the test 0-1 error, exp(value_ln), for scale error; NaN otherwise");
+    col(t, "vacuous", C_I32, 0, "", "1 unless error_bound < 1 (rows that are not bounds on the error count as vacuous)");
+    col(t, "applies", C_I32, 0, "", "1 when every hypothesis of the theorem that cbound can check holds");
+    col(t, "why_not", C_VSTR, 0, "", "why the theorem does not apply (\"; \"-joined; empty when applies)");
     col(t, "gamma", C_F64, 0, "1", "margin used");
+    col(t, "gamma_rule", C_VSTR, 0, "", "how gamma was chosen");
     col(t, "margin_loss", C_F64, 0, "1", "empirical margin loss at gamma");
-    col(t, "complexity", C_F64, 0, "1", "parameter count / complexity term before sqrt(./n)");
+    col(t, "complexity", C_F64, 0, "1", "parameter count (ln of the number of models) or complexity term before sqrt(./n)");
+    col(t, "n", C_F64, 0, "count", "training samples the bound uses");
 }
 
 static void series_table(Table *t)
@@ -604,12 +745,30 @@ static void series_table(Table *t)
     col(t, "y", C_F64, 0, "", "value");
 }
 
+static void curves_table(Table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->name = "curves";
+    t->doc = "one row per (training stage, epoch): the learning curve stored in the stage's model file (/curve); "
+             "none for model files brought with model.file or written before curves were kept";
+    col(t, "stage", C_STR, 16, "", "training stage key (tasks.stage; model file DIR/models/STAGE.h5)");
+    col(t, "width", C_I64, 0, "count", "hidden width of the stage's model");
+    col(t, "seed", C_I64, 0, "", "training seed");
+    col(t, "epoch", C_I32, 0, "count", "epochs finished (1 = after the first)");
+    col(t, "train_loss", C_F64, 0, "nats", "mean training loss over the epoch's batches (as the progress line prints it)");
+    col(t, "train_acc", C_F64, 0, "1", "training accuracy over the epoch's batches (NaN for regression)");
+    col(t, "test_acc", C_F64, 0, "1", "test accuracy after the epoch; NaN unless cheap (test set <= 0.6 x training set)");
+}
+
 static void set_col(const Table *t, unsigned char *row, int c, const void *v)
 {
     const Col *k = &t->col[c];
     if (k->kind == C_STR) {
         memset(row + k->off, 0, k->size);
         memcpy(row + k->off, v, strnlen(v, k->size));
+    } else if (k->kind == C_VSTR) {
+        const char *p = v ? v : "";
+        memcpy(row + k->off, &p, sizeof p);
     } else {
         memcpy(row + k->off, v, k->size);
     }
@@ -625,6 +784,10 @@ static hid_t h5_types(const Table *t, int file)
             m = H5Tcopy(H5T_C_S1);
             H5Tset_size(m, c->size);
             H5Tset_strpad(m, H5T_STR_NULLPAD);
+        } else if (c->kind == C_VSTR) {
+            m = H5Tcopy(H5T_C_S1);
+            H5Tset_size(m, H5T_VARIABLE);
+            H5Tset_cset(m, H5T_CSET_UTF8);
         } else if (c->kind == C_F64) {
             m = H5Tcopy(file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
         } else if (c->kind == C_I32) {
@@ -667,12 +830,20 @@ static herr_t attr_i64(hid_t obj, const char *name, int64_t v)
 
 static CbStatus write_table(hid_t f, const Table *t, const unsigned char *rows, size_t n, const char *path)
 {
-    hsize_t dims[1] = {n}, maxd[1] = {H5S_UNLIMITED}, chunk[1] = {n > 4096 ? 4096 : n ? n : 1};
+    /* Chunks of ~1 MiB of rows; shuffle (byte k of every row together: a compound's
+     * shuffle groups each column's bytes) then deflate. NaN columns, repeated
+     * identifiers and NUL padding shrink to almost nothing. */
+    size_t per = ((size_t)1 << 20) / t->row;
+    if (per < 1) per = 1;
+    hsize_t dims[1] = {n}, maxd[1] = {H5S_UNLIMITED}, chunk[1] = {n < per ? (n ? n : 1) : per};
     hid_t mt = h5_types(t, 0), ft = h5_types(t, 1);
     hid_t sp = H5Screate_simple(1, dims, maxd);
     hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(pl, 1, chunk);
-    hid_t d = mt >= 0 && ft >= 0 && sp >= 0 ? H5Dcreate2(f, t->name, ft, sp, H5P_DEFAULT, pl, H5P_DEFAULT) : -1;
+    if (H5Pset_chunk(pl, 1, chunk) < 0 || H5Pset_shuffle(pl) < 0 || H5Pset_deflate(pl, DEFLATE_LEVEL) < 0) {
+        H5Pclose(pl);
+        pl = -1;
+    }
+    hid_t d = mt >= 0 && ft >= 0 && sp >= 0 && pl >= 0 ? H5Dcreate2(f, t->name, ft, sp, H5P_DEFAULT, pl, H5P_DEFAULT) : -1;
     herr_t e = d < 0 ? -1 : n ? H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
     if (d >= 0 && e >= 0) {
         e = attr_str(d, "doc", t->doc);
@@ -685,7 +856,7 @@ static CbStatus write_table(hid_t f, const Table *t, const unsigned char *rows, 
         }
     }
     if (d >= 0) H5Dclose(d);
-    H5Pclose(pl);
+    if (pl >= 0) H5Pclose(pl);
     if (sp >= 0) H5Sclose(sp);
     if (mt >= 0) H5Tclose(mt);
     if (ft >= 0) H5Tclose(ft);
@@ -699,6 +870,251 @@ typedef struct {
     size_t n, cap;
 } Rows;
 
+/* ------------------------------------------------------------------ grid columns
+ * One tasks column per method parameter, p_<name>, from the canonical params text,
+ * and one per training-stage setting whose value differs between the sweep's
+ * stages (from their cb_model_spec_text(spec, 1) "key: value" lines), named after
+ * the setting, and one per measure setting that differs between the sweep's measure
+ * combinations, measure_<setting>. float64 when every value in the sweep is a number,
+ * else text; NaN / "" where the task has no such value. Computed from the sweep alone,
+ * so a resumed or merged run gets the same columns. */
+
+#define MAX_EXTRA (MAX_COLS - 100)
+typedef struct {
+    char name[80];     /* column name                                         */
+    char key[64];      /* parameter name, or the setting's key                */
+    int numeric;       /* float64 column, else variable-length text           */
+    int setting;       /* EXTRA_PARAM, EXTRA_STAGE or EXTRA_MEASURE           */
+    int slot;          /* EXTRA_STAGE: its column in stage_val                */
+} Extra;
+enum { EXTRA_PARAM, EXTRA_STAGE, EXTRA_MEASURE };
+
+typedef struct {
+    Extra x[MAX_EXTRA];
+    int n, n_set;
+    char **stage_val;  /* (n_stages, n_set) the stages' values, owned         */
+    int n_stages;
+    const CbMeasureSet *measures; /* the sweep's measure combinations          */
+    char **pool;       /* strings the rows point to, owned                    */
+    size_t n_pool, cap_pool;
+} Extras;
+
+static int is_number(const char *v)
+{
+    char *end;
+    if (!v || !*v) return 0;
+    strtod(v, &end);
+    return *end == '\0';
+}
+
+/* The value of the first entry named `key` in text made of "KEY<delim>VALUE" entries
+ * separated by `sep` into buf (cut to len - 1 characters); 0 when absent. */
+static int entry_value(const char *text, char sep, const char *delim, const char *key, char *buf, size_t len)
+{
+    size_t kl = strlen(key), dl = strlen(delim);
+    for (const char *p = text; p && *p;) {
+        const char *next = strchr(p, sep), *end = next ? next : p + strlen(p);
+        if ((size_t)(end - p) >= kl + dl && !strncmp(p, key, kl) && !strncmp(p + kl, delim, dl)) {
+            size_t vl = (size_t)(end - p) - kl - dl;
+            if (vl >= len) vl = len - 1;
+            memcpy(buf, p + kl + dl, vl);
+            buf[vl] = '\0';
+            return 1;
+        }
+        p = next ? next + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The value of `name` in a params text "a=1;b=x" into buf; 0 when absent. */
+static int param_value(const char *text, const char *name, char *buf, size_t len)
+{
+    return entry_value(text, ';', "=", name, buf, len);
+}
+
+/* The value of `key` in "key: value" lines (cb_model_spec_text) into buf; 0 when absent. */
+static int setting_value(const char *text, const char *key, char *buf, size_t len)
+{
+    return entry_value(text, '\n', ": ", key, buf, len);
+}
+
+static int extra_find(const Extras *e, const char *name)
+{
+    for (int i = 0; i < e->n; ++i)
+        if (!strcmp(e->x[i].name, name)) return i;
+    return -1;
+}
+
+/* Adds a column unless the name is taken (by a fixed column or another extra). */
+static Extra *extra_add(Extras *e, const Table *t, const char *name, const char *key, int setting)
+{
+    for (int i = 0; i < t->n; ++i)
+        if (!strcmp(t->col[i].name, name)) return NULL;
+    if (extra_find(e, name) >= 0) return NULL;
+    if (e->n == MAX_EXTRA || strlen(name) >= sizeof e->x[0].name) {
+        /* the values stay in the params text / the stage settings; say that this column is missing */
+        static int said;
+        if (!said++)
+            fprintf(stderr, "cbound: note: no typed column for '%s' (more than %d grid columns, or a name over %zu "
+                            "characters); its values are in the params text and the sweep\n",
+                    name, MAX_EXTRA, sizeof e->x[0].name - 1);
+        return NULL;
+    }
+    Extra *x = &e->x[e->n++];
+    snprintf(x->name, sizeof x->name, "%s", name);
+    snprintf(x->key, sizeof x->key, "%s", key);
+    x->numeric = 1;
+    x->setting = setting;
+    return x;
+}
+
+static const char *pool_str(Extras *e, const char *v)
+{
+    if (e->n_pool == e->cap_pool) {
+        e->cap_pool = e->cap_pool ? 2 * e->cap_pool : 256;
+        e->pool = cb_realloc(e->pool, e->cap_pool * sizeof *e->pool);
+    }
+    return e->pool[e->n_pool++] = strdup(v);
+}
+
+static void extras_free(Extras *e)
+{
+    for (size_t i = 0; i < e->n_pool; ++i) free(e->pool[i]);
+    free(e->pool);
+    for (int i = 0; i < e->n_stages * e->n_set; ++i) free(e->stage_val[i]);
+    free(e->stage_val);
+}
+
+static void extras_stages(Extras *e, const CbSweep *s, const Table *t);
+
+/* The p_* columns (names sorted), the varying stage settings (in the spec's order)
+ * and the varying measure settings of sweep s, given the fixed columns of table t. */
+static void extras_init(Extras *e, const CbSweep *s, const Table *t)
+{
+    memset(e, 0, sizeof *e);
+    char name[80], val[1024];
+    for (int i = 0; i < s->n_tasks; ++i) {
+        const char *p = s->tasks[i].params_text;
+        while (p && *p) {
+            const char *eq = strchr(p, '='), *semi = strchr(p, ';');
+            if (!eq || (semi && semi < eq)) break;
+            int kl = (int)(eq - p);
+            snprintf(name, sizeof name, "p_%.*s", kl, p);
+            if (extra_find(e, name) < 0) {
+                char key[64];
+                snprintf(key, sizeof key, "%.*s", kl, p);
+                extra_add(e, t, name, key, 0);
+            }
+            p = semi ? semi + 1 : NULL;
+        }
+    }
+    for (int i = 1; i < e->n; ++i) /* insertion sort by name: a stable schema */
+        for (int j = i; j > 0 && strcmp(e->x[j - 1].name, e->x[j].name) > 0; --j) {
+            Extra tmp = e->x[j];
+            e->x[j] = e->x[j - 1];
+            e->x[j - 1] = tmp;
+        }
+    for (int k = 0; k < e->n; ++k)
+        for (int i = 0; i < s->n_tasks && e->x[k].numeric; ++i)
+            if (param_value(s->tasks[i].params_text, e->x[k].key, val, sizeof val) && !is_number(val))
+                e->x[k].numeric = 0;
+    extras_stages(e, s, t);
+    /* measure settings that differ between the sweep's measure combinations */
+    e->measures = s->measures;
+    for (int i = 0; i < s->n_measure_vary; ++i) {
+        char cname[80];
+        snprintf(cname, sizeof cname, "measure_%s", s->measure_vary[i] + strlen("measure."));
+        extra_add(e, t, cname, s->measure_vary[i], EXTRA_MEASURE); /* every value is a number */
+    }
+}
+
+/* The varying stage settings: the keys of the first stage's full text whose value
+ * differs in another stage. */
+static void extras_stages(Extras *e, const CbSweep *s, const Table *t)
+{
+    char val[1024];
+    if (s->n_stages < 2) return;
+    char **text = cb_calloc((size_t)s->n_stages, sizeof *text);
+    for (int k = 0; k < s->n_stages; ++k) text[k] = cb_model_spec_text(&s->stages[k].spec, 1);
+    int first_set = e->n;
+    char v0[1024];
+    for (const char *p = text[0]; p && *p;) {
+        const char *colon = strstr(p, ": "), *nl = strchr(p, '\n');
+        if (!colon || (nl && nl < colon)) break;
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(colon - p), p);
+        setting_value(text[0], key, v0, sizeof v0);
+        int varies = 0;
+        for (int k = 1; k < s->n_stages && !varies; ++k)
+            varies = !setting_value(text[k], key, val, sizeof val) || strcmp(val, v0);
+        if (varies && strcmp(key, "seed")) { /* the seed is the seed column already */
+            char cname[80];
+            snprintf(cname, sizeof cname, "%s", key);
+            for (int i = 0; i < t->n; ++i) /* a setting named like a result column (n_train) */
+                if (!strcmp(t->col[i].name, key)) snprintf(cname, sizeof cname, "stage_%s", key);
+            Extra *x = extra_add(e, t, cname, key, EXTRA_STAGE);
+            if (x) x->slot = e->n - 1 - first_set;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    e->n_set = e->n - first_set;
+    e->n_stages = s->n_stages;
+    e->stage_val = cb_calloc((size_t)(s->n_stages * e->n_set) + 1, sizeof *e->stage_val);
+    for (int j = 0; j < e->n_set; ++j) {
+        Extra *x = &e->x[first_set + j];
+        for (int k = 0; k < s->n_stages; ++k) {
+            if (!setting_value(text[k], x->key, val, sizeof val)) val[0] = '\0';
+            e->stage_val[k * e->n_set + j] = strdup(val);
+            if (!is_number(val)) x->numeric = 0;
+        }
+    }
+    for (int k = 0; k < s->n_stages; ++k) free(text[k]);
+    free(text);
+}
+
+/* Appends the extra columns to the tasks table. */
+static void extras_columns(const Extras *e, Table *t)
+{
+    for (int i = 0; i < e->n; ++i) {
+        const Extra *x = &e->x[i];
+        col(t, x->name, x->numeric ? C_F64 : C_VSTR, 0, "",
+            x->setting == EXTRA_STAGE ? "training-stage setting that differs between the sweep's stages (the model "
+                                        "file's train_config value; NaN or empty for standalone methods)"
+            : x->setting == EXTRA_MEASURE ? "measure setting that differs between the sweep's measure combinations "
+                                            "(1/0 for true/false)"
+                                          : "method parameter from params (NaN or empty: not given, the method's "
+                                            "default applies if it has one)");
+    }
+}
+
+/* Task t's value of extra column i into val; 0 when it has none (a parameter the task
+ * does not give; a stage setting of a standalone method's task, which has no stage). */
+static int extra_value(const Extras *e, int i, const CbTask *t, char *val, size_t len)
+{
+    const Extra *x = &e->x[i];
+    if (x->setting == EXTRA_PARAM) return param_value(t->params_text, x->key, val, len);
+    if (x->setting == EXTRA_MEASURE) return param_value(e->measures[t->measure].full, x->key, val, len);
+    if (t->stage < 0) return 0;
+    snprintf(val, len, "%s", e->stage_val[t->stage * e->n_set + x->slot]);
+    return 1;
+}
+
+/* Fills the extra cells of one tasks row; c = index of the first extra column. A cell is
+ * float64 (NaN when the task has no value) or text ("" when it has none). */
+static void extras_row(Extras *e, const Table *tt, unsigned char *row, int c, const CbTask *t)
+{
+    char val[1024];
+    for (int i = 0; i < e->n; ++i, ++c) {
+        int have = extra_value(e, i, t, val, sizeof val);
+        if (e->x[i].numeric) {
+            double d = have ? strtod(val, NULL) : NAN;
+            set_col(tt, row, c, &d);
+        } else {
+            set_col(tt, row, c, have && val[0] ? pool_str(e, val) : "");
+        }
+    }
+}
+
 static unsigned char *new_row(Rows *r)
 {
     if (r->n == r->cap) {
@@ -710,7 +1126,7 @@ static unsigned char *new_row(Rows *r)
     return p;
 }
 
-static void fill_tables(const CbResults *r, Rows *tk, Rows *ly, Rows *bd, Rows *se)
+static void fill_tables(const CbResults *r, Extras *ex, Rows *tk, Rows *ly, Rows *bd, Rows *se)
 {
     const CbSweep *s = r->sweep;
     for (int i = 0; i < s->n_tasks; ++i) {
@@ -718,7 +1134,7 @@ static void fill_tables(const CbResults *r, Rows *tk, Rows *ly, Rows *bd, Rows *
         if (!rec) continue;
         const CbTask *t = &s->tasks[i];
         unsigned char *row = new_row(tk);
-        int64_t idx = i, width = (int64_t)t->width, seed = (int64_t)t->seed;
+        int64_t idx = t->index, width = (int64_t)t->width, seed = (int64_t)t->seed; /* index: the full sweep's */
         double wall = rec->t_end - rec->t_start;
         int c = 0;
         set_col(&tk->t, row, c++, &idx);
@@ -735,6 +1151,7 @@ static void fill_tables(const CbResults *r, Rows *tk, Rows *ly, Rows *bd, Rows *
         set_col(&tk->t, row, c++, &rec->t_end);
         set_col(&tk->t, row, c++, &wall);
         for (int k = 0; k < CB_T_COUNT; ++k) set_col(&tk->t, row, c++, &rec->res.task[k]);
+        extras_row(ex, &tk->t, row, c, t);
         for (int l = 0; l < rec->res.n_layers; ++l) {
             const CbLayerRow *L = &rec->res.layers[l];
             row = new_row(ly);
@@ -748,13 +1165,21 @@ static void fill_tables(const CbResults *r, Rows *tk, Rows *ly, Rows *bd, Rows *
         for (int b = 0; b < rec->res.n_bounds; ++b) {
             const CbBoundRow *B = &rec->res.bounds[b];
             row = new_row(bd);
-            set_col(&bd->t, row, 0, t->key_hex);
-            set_col(&bd->t, row, 1, B->name);
-            set_col(&bd->t, row, 2, B->variant);
-            set_col(&bd->t, row, 3, &B->log_value);
-            set_col(&bd->t, row, 4, &B->gamma);
-            set_col(&bd->t, row, 5, &B->margin_loss);
-            set_col(&bd->t, row, 6, &B->complexity);
+            c = 0;
+            set_col(&bd->t, row, c++, t->key_hex);
+            set_col(&bd->t, row, c++, B->name);
+            set_col(&bd->t, row, c++, B->variant);
+            set_col(&bd->t, row, c++, B->scale);
+            set_col(&bd->t, row, c++, &B->value_ln);
+            set_col(&bd->t, row, c++, &B->error_bound);
+            set_col(&bd->t, row, c++, &B->vacuous);
+            set_col(&bd->t, row, c++, &B->applies);
+            set_col(&bd->t, row, c++, B->why_not);
+            set_col(&bd->t, row, c++, &B->gamma);
+            set_col(&bd->t, row, c++, B->gamma_rule);
+            set_col(&bd->t, row, c++, &B->margin_loss);
+            set_col(&bd->t, row, c++, &B->complexity);
+            set_col(&bd->t, row, c++, &B->n);
         }
         for (int k = 0; k < rec->res.n_series; ++k) {
             const CbSeriesRow *S = &rec->res.series[k];
@@ -766,6 +1191,39 @@ static void fill_tables(const CbResults *r, Rows *tk, Rows *ly, Rows *bd, Rows *
             set_col(&se->t, row, 4, &S->y);
         }
     }
+}
+
+/* Curves of the trained stages that have a finished task (so a shard's file and the
+ * merged file agree), read from their model files; a missing file gives no rows. */
+static void fill_curves(const CbResults *r, Rows *cv)
+{
+    const CbSweep *s = r->sweep;
+    char *has = cb_calloc((size_t)s->n_stages + 1, 1);
+    for (int i = 0; i < s->n_tasks; ++i)
+        if (r->done[i] && s->tasks[i].stage >= 0) has[s->tasks[i].stage] = 1;
+    for (int k = 0; k < s->n_stages; ++k) {
+        const CbStage *g = &s->stages[k];
+        double *c = NULL;
+        int n = 0;
+        if (!has[k] || g->file[0] || !file_exists(g->model_path)) continue;
+        if (cb_model_read_curve(g->model_path, &c, &n) != CB_OK) { /* the tasks' rows do not depend on it */
+            fprintf(stderr, "cbound: note: no curve rows for stage %s: %s\n", g->key_hex, cb_err_msg());
+            cb_err_clear();
+            continue;
+        }
+        int64_t width = (int64_t)g->width, seed = (int64_t)g->seed;
+        for (int e = 0; e < n; ++e) {
+            unsigned char *row = new_row(cv);
+            int32_t ep = e + 1;
+            set_col(&cv->t, row, 0, g->key_hex);
+            set_col(&cv->t, row, 1, &width);
+            set_col(&cv->t, row, 2, &seed);
+            set_col(&cv->t, row, 3, &ep);
+            for (int j = 0; j < 3; ++j) set_col(&cv->t, row, 4 + j, &c[3 * e + j]);
+        }
+        free(c);
+    }
+    free(has);
 }
 
 static CbStatus write_provenance(const CbResults *r, hid_t f)
@@ -783,10 +1241,10 @@ static CbStatus write_provenance(const CbResults *r, hid_t f)
     e |= attr_str(f, "sweep_hash", buf);
     e |= attr_i64(f, "sweep_seed", (int64_t)s->seed);
     e |= attr_str(f, "rng", "Random123 Philox4x32-10; task streams keyed by (sweep_seed, task key, purpose, index)");
-    e |= attr_str(f, "cbound_version", cb_cli_version_string());
-    e |= attr_str(f, "cbound_git_rev", cb_cli_git_rev());
-    CbLibVersions lv;
-    cb_cli_lib_versions(&lv);
+    e |= attr_str(f, "cbound_version", cb_version_string());
+    e |= attr_str(f, "cbound_git_rev", cb_version_git_rev());
+    CbVersionLibs lv;
+    cb_version_libs(&lv);
     e |= attr_str(f, "hdf5_version", lv.hdf5);
     e |= attr_str(f, "mpi_version", lv.mpi);
     e |= attr_str(f, "gsl_version", lv.gsl);
@@ -796,6 +1254,10 @@ static CbStatus write_provenance(const CbResults *r, hid_t f)
     e |= attr_str(f, "start_time", r->start_time);
     e |= attr_str(f, "end_time", now);
     e |= attr_str(f, "sessions", r->sessions ? r->sessions : "");
+    if (s->shard_n > 0) { /* a slice: `cbound merge` combines the slices into the sweep's file */
+        snprintf(buf, sizeof buf, "%d/%d", s->shard_i, s->shard_n);
+        e |= attr_str(f, "shard", buf);
+    }
     e |= attr_i64(f, "n_tasks", s->n_tasks);
     e |= attr_i64(f, "n_done", r->n_done);
     e |= attr_i64(f, "n_failed", r->n_failed);
@@ -807,12 +1269,18 @@ static CbStatus write_provenance(const CbResults *r, hid_t f)
 CbStatus cb_results_write(CbResults *r)
 {
     const CbSweep *s = r->sweep;
-    Rows tk = {0}, ly = {0}, bd = {0}, se = {0};
+    Rows tk = {0}, ly = {0}, bd = {0}, se = {0}, cv = {0};
     tasks_table(&tk.t);
     layers_table(&ly.t);
     bounds_table(&bd.t);
     series_table(&se.t);
-    fill_tables(r, &tk, &ly, &bd, &se);
+    curves_table(&cv.t);
+    Extras *ex = cb_malloc(sizeof *ex);
+    extras_init(ex, s, &tk.t);
+    extras_columns(ex, &tk.t);
+    double t0 = cb_results_now();
+    fill_tables(r, ex, &tk, &ly, &bd, &se);
+    fill_curves(r, &cv);
     char tmp[1200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", s->output, (long)getpid());
     CbStatus st = CB_OK;
@@ -823,6 +1291,7 @@ CbStatus cb_results_write(CbResults *r)
     if (st == CB_OK) st = write_table(f, &ly.t, ly.rows, ly.n, tmp);
     if (st == CB_OK) st = write_table(f, &bd.t, bd.rows, bd.n, tmp);
     if (st == CB_OK) st = write_table(f, &se.t, se.rows, se.n, tmp);
+    if (st == CB_OK) st = write_table(f, &cv.t, cv.rows, cv.n, tmp);
     if (f >= 0 && H5Fclose(f) < 0 && st == CB_OK) st = CB_ERR(CB_EHDF5, "%s: cannot close", tmp);
     if (st == CB_OK && rename(tmp, s->output) != 0)
         st = CB_ERR(CB_EIO, "cannot rename %s to %s: %s", tmp, s->output, strerror(errno));
@@ -831,6 +1300,10 @@ CbStatus cb_results_write(CbResults *r)
     free(ly.rows);
     free(bd.rows);
     free(se.rows);
+    free(cv.rows);
+    extras_free(ex);
+    free(ex);
+    r->write_s = cb_results_now() - t0;
     return st;
 }
 
@@ -838,8 +1311,11 @@ CbStatus cb_results_write(CbResults *r)
 
 void cb_results_print_schema(FILE *f)
 {
-    static void (*const makers[])(Table *) = {tasks_table, layers_table, bounds_table, series_table};
-    for (int m = 0; m < 4; ++m) {
+    static void (*const makers[])(Table *) = {tasks_table, layers_table, bounds_table, series_table, curves_table};
+    fprintf(f, "Every table is chunked and compressed (shuffle + deflate); `string[N]` columns are fixed-length "
+               "ASCII, `string` columns variable-length UTF-8 (h5py gives bytes for both inside a compound "
+               "row: `cbound.load()` decodes them to `str`).\n\n");
+    for (int m = 0; m < 5; ++m) {
         Table t;
         makers[m](&t);
         fprintf(f, "Table `/%s` — %s:\n\n| column | type | unit | meaning |\n|---|---|---|---|\n", t.name, t.doc);
@@ -847,9 +1323,22 @@ void cb_results_print_schema(FILE *f)
             const Col *c = &t.col[i];
             char ty[32];
             if (c->kind == C_STR) snprintf(ty, sizeof ty, "string[%zu]", c->size);
+            else if (c->kind == C_VSTR) snprintf(ty, sizeof ty, "string");
             else snprintf(ty, sizeof ty, "%s", c->kind == C_F64 ? "float64" : c->kind == C_I32 ? "int32" : "int64");
             fprintf(f, "| `%s` | %s | %s | %s |\n", c->name, ty, c->unit[0] ? c->unit : "", c->doc);
         }
+        if (m == 0)
+            fprintf(f, "| `p_<name>` | float64 or string | | one column per method parameter of the sweep, the value in "
+                       "`params` (float64 when every value of it in the sweep is a number, else string); NaN or "
+                       "empty where the task does not give it (the method's default applies if it has the "
+                       "parameter: `cbound run --list-methods`) |\n"
+                       "| `<setting>` | float64 or string | | one column per training-stage setting whose value "
+                       "differs between the sweep's stages, named after the setting (`widths`, `lr`, `epochs`, ...; "
+                       "`stage_<setting>` when a result column has its name, e.g. `stage_n_train`; "
+                       "the stage's value as in its model file's `train_config`; `seed` is the `seed` column); "
+                       "NaN or empty for standalone methods |\n"
+                       "| `measure_<setting>` | float64 | | one column per measure setting given as a list or "
+                       "generator (`measure: {code: [0, 4]}`): the task's value, 1/0 for true/false |\n");
         fprintf(f, "\n");
     }
 }

@@ -13,26 +13,32 @@
  *   {linspace: [a, b, n]}   n evenly spaced numbers from a to b inclusive (rounded
  *                           to 12 significant digits)
  *   {range: [a, b]} / {range: [a, b, step]}   integers a, a+step, ... < b
+ *                           (|a|, |b|, step <= 2^53, where every integer is a double)
+ * Sizes come before values: an axis holds at most 1,000,000 values and the sweep
+ * at most 10,000,000 tasks, both checked before a value is made.
  * Values are canonicalized (numbers in their shortest round-trip form) before
  * they enter a key, so 0.50 and 0.5 are the same task.
  */
 #include "cbound/sweep.h"
 #include "cbound/err.h"
+#include "cbound/method.h"
 #include "cbound/rng.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <yaml.h>
 
 /* ------------------------------------------------------------------ settings table */
 
 typedef enum {
-    T_STR, T_U64, T_SIZE, T_INT, T_DBL, T_BOOL, T_ACT, T_INIT, T_OPT, T_SCALE, T_KIND,
-    T_WIDTHS, T_SEEDS, T_DROPS, T_HIDDEN
+    T_STR, T_U64, T_SIZE, T_INT, T_DBL, T_BOOL, T_ACT, T_INIT, T_OPT, T_SCALE, T_KIND, T_FEAT,
+    T_WIDTHS, T_SEEDS, T_DROPS, T_HIDDEN, T_FILES, T_LAYERS
 } Type;
 
 typedef enum { IN_TOP, IN_SPEC, IN_MEASURE } Target;
@@ -77,15 +83,21 @@ static const Setting SETTINGS[] = {
     {"data.n_train", T_SIZE, SP(data.n_train), 0, 0, BIG, 0, "training samples (0 = all)"},
     {"data.n_test", T_SIZE, SP(data.n_test), 0, 0, BIG, 0, "test samples (0 = all)"},
     {"data.random_subset", T_BOOL, SP(data.random_subset), 0, 0, 0, 0, "choose n_train/n_test at random (else the first n)"},
-    {"data.scale", T_SCALE, SP(data.scale), 0, 0, 0, 0, "none, unit (x/255), standardize or auto (unit for images)"},
+    {"data.scale", T_SCALE, SP(data.scale), 0, 0, 0, 0, "none, unit (x/255), signed (2 unit - 1), standardize or auto (unit for images)"},
     {"data.dim", T_SIZE, SP(data.dim), 0, 0, BIG, 0, "gaussian: input dimension"},
     {"data.n_classes", T_SIZE, SP(data.n_classes), 0, 0, BIG, 0, "gaussian: classes of the teacher"},
     {"data.teacher_width", T_SIZE, SP(data.teacher_width), 0, 0, BIG, 0, "gaussian: hidden width of the teacher"},
     {"data.noise", T_DBL, SP(data.noise), 0, 0, BIG, 0, "gaussian regression: target noise std"},
-    {"data.seed", T_U64, SP(data.seed), 0, 0, 0, 0, "gaussian data / random subsets / csv split (default: sweep seed)"},
+    {"data.seed", T_U64, SP(data.seed), 0, 0, 0, 0, "gaussian data / random subsets / csv split / feature map (default: sweep seed)"},
+    {"data.features", T_FEAT, SP(data.features), STRSZ(CbDataSpec, features), 0, 0, 0, "none or conv: a fixed random feature map in front of the model, keyed by data.seed (images only; docs/data.md)"},
+    {"data.conv_filters", T_SIZE, SP(data.conv_filters), 0, 1, CB_FEATURES_MAX_FILTERS, 0, "conv features: random 5x5 filters"},
+    {"data.conv_pool", T_SIZE, SP(data.conv_pool), 0, 1, CB_FEATURES_MAX_POOL, 0, "conv features: average-pooling size (divides image size - 4)"},
+    {"data.conv_gain", T_DBL, SP(data.conv_gain), 0, 0, BIG, LO_OPEN, "conv features: output gain, a bfloat16 value (10, 12, 0.125, ...)"},
     {"model.depth", T_INT, SP(depth), 0, 1, CB_MODEL_MAX_DEPTH, 0, "linear layers (hidden layers + 1)"},
     {"model.hidden_layers", T_HIDDEN, TO(hidden_layers), 0, 0, CB_MODEL_MAX_DEPTH - 1, 0, "alternative to depth: depth - 1"},
-    {"model.widths", T_WIDTHS, IN_TOP, 0, 0, 1, 1e7, 0, "hidden widths: one model shape per entry (all hidden layers that wide)"},
+    {"model.widths", T_WIDTHS, IN_TOP, 0, 0, 1, 1e7, 0, "hidden widths: one model per entry, every hidden layer that wide (or model.layers)"},
+    {"model.layers", T_LAYERS, IN_TOP, 0, 0, 0, 1e7, 0, "every width, input first ([784, 300, 100, 10]; 0 at either end = from the data), or a list of such lists: one model shape each"},
+    {"model.file", T_FILES, IN_TOP, 0, 0, 0, 0, 0, "model files (cbound model HDF5, e.g. from torch_interop.py export): a path, a glob or a list; each file is a stage, nothing is trained"},
     {"model.activation", T_ACT, SP(act), 0, 0, 0, 0, "relu, identity, tanh or softplus"},
     {"model.beta", T_DBL, SP(beta), 0, 0, BIG, LO_OPEN, "softplus sharpness"},
     {"model.bias", T_BOOL, SP(bias), 0, 0, 0, 0, "layers have biases"},
@@ -110,6 +122,7 @@ static const Setting SETTINGS[] = {
     {"measure.margins", T_BOOL, ME(margins), 0, 0, 0, 0, "margins and generalization bounds"},
     {"measure.sketch", T_BOOL, ME(sketch), 0, 0, 0, 0, "sparse-matrix sketch recovery (slow)"},
     {"measure.norm_rtol", T_DBL, ME(norm_rtol), 0, 0, 1, LO_OPEN | HI_OPEN, "relative accuracy of spectral norms"},
+    {"measure.code", T_INT, ME(code), 0, 0, 65536, 0, "N >= 2: code every compressed model with N k-means levels, Occam bound (0 = off)"},
 };
 #undef SP
 #undef ME
@@ -117,9 +130,19 @@ static const Setting SETTINGS[] = {
 static const int N_SETTINGS = (int)(sizeof SETTINGS / sizeof SETTINGS[0]);
 
 static const char *const SECTIONS[] = {"data", "model", "train", "measure"};
+
+/* 1 if key names one of SECTIONS (a mapping of settings). */
+static int is_section(const char *key)
+{
+    for (size_t i = 0; i < sizeof SECTIONS / sizeof *SECTIONS; ++i)
+        if (!strcmp(key, SECTIONS[i])) return 1;
+    return 0;
+}
+
 static const char *const INIT_NAMES[] = {"kaiming", "gaussian"};
 static const char *const OPT_NAMES[] = {"sgd", "adam"};
 static const char *const KINDS[] = {"fashion-mnist", "mnist", "cifar10", "csv", "gaussian", NULL};
+static const char *const FEATURES[] = {"none", "conv", NULL};
 
 static void measure_default(CbMeasureOpts *m)
 {
@@ -130,6 +153,7 @@ static void measure_default(CbMeasureOpts *m)
     m->margins = 1;
     m->sketch = 0;
     m->norm_rtol = 1e-9;
+    m->code = 0;
 }
 
 /* ------------------------------------------------------------------ text helpers */
@@ -180,6 +204,14 @@ typedef struct {
     int line[sizeof SETTINGS / sizeof SETTINGS[0]];
     int methods_line, model_line;
     yaml_node_t *methods;
+    double planned;     /* tasks of the methods parsed so far (before any is expanded) */
+    char **model_globs; /* model.file entries as written (paths or glob patterns)   */
+    int n_saxes;        /* settings given as a list or generator: the stages' grid     */
+    struct SettingAxis *saxes;
+    int n_shapes;       /* model.layers: full width lists, one model shape each      */
+    int shape_depth[256];
+    size_t (*shapes)[CB_MODEL_MAX_DEPTH + 1];
+    int n_model_globs;
 } Ctx;
 
 static int line_of(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
@@ -251,9 +283,10 @@ static CbStatus want_choice(Ctx *c, const yaml_node_t *n, const char *key, const
     return bad(c, n, key, exp);
 }
 
-/* An integer list (widths, seeds, drops) with each element in [lo, hi]. */
-static CbStatus int_list(Ctx *c, const yaml_node_t *n, const char *key, double lo, double hi, int max,
-                         uint64_t **out, int *count)
+/* An integer list (widths, seeds, drops) with each element in [lo, hi], distinct
+ * unless `repeats` (layer widths may repeat). */
+static CbStatus int_list_r(Ctx *c, const yaml_node_t *n, const char *key, double lo, double hi, int max, int repeats,
+                           uint64_t **out, int *count)
 {
     char exp[128];
     snprintf(exp, sizeof exp, "a list of integers in [%g, %g]", lo, hi);
@@ -275,7 +308,7 @@ static CbStatus int_list(Ctx *c, const yaml_node_t *n, const char *key, double l
             snprintf(exp, sizeof exp, "an integer in [%g, %g]", lo, hi);
             return bad(c, e, k, exp);
         }
-        for (int j = 0; j < i; ++j)
+        for (int j = 0; j < i && !repeats; ++j)
             if (v[j] == x) {
                 free(v);
                 char k[96];
@@ -287,6 +320,12 @@ static CbStatus int_list(Ctx *c, const yaml_node_t *n, const char *key, double l
     *out = v;
     *count = len;
     return CB_OK;
+}
+
+static CbStatus int_list(Ctx *c, const yaml_node_t *n, const char *key, double lo, double hi, int max,
+                         uint64_t **out, int *count)
+{
+    return int_list_r(c, n, key, lo, hi, max, 0, out, count);
 }
 
 static CbStatus set_value(Ctx *c, int idx, const yaml_node_t *n)
@@ -309,11 +348,13 @@ static CbStatus set_value(Ctx *c, int idx, const yaml_node_t *n)
         }
         snprintf(p, st->size, "%s", scalar(n));
         return CB_OK;
-    case T_KIND: {
+    case T_KIND:
+    case T_FEAT: {
+        const char *const *names = st->type == T_KIND ? KINDS : FEATURES;
         int count = 0;
-        while (KINDS[count]) ++count;
-        CB_TRY(want_choice(c, n, key, KINDS, count, &choice));
-        snprintf(p, STRSZ(CbDataSpec, kind), "%s", KINDS[choice]);
+        while (names[count]) ++count;
+        CB_TRY(want_choice(c, n, key, names, count, &choice));
+        snprintf(p, st->size, "%s", names[choice]);
         return CB_OK;
     }
     case T_U64:
@@ -354,12 +395,13 @@ static CbStatus set_value(Ctx *c, int idx, const yaml_node_t *n)
         return CB_OK;
     case T_SCALE:
         if (n->type != YAML_SCALAR_NODE || cb_data_scale_parse(scalar(n), (CbScale *)p) != CB_OK)
-            return bad(c, n, key, "none, unit, standardize or auto");
+            return bad(c, n, key, "none, unit, standardize, auto or signed");
         return CB_OK;
     case T_WIDTHS: {
         uint64_t *w;
         int count;
         CB_TRY(int_list(c, n, key, st->lo, st->hi, 1 << 16, &w, &count));
+        free(c->s->widths); /* a command-line override replaces the file's list */
         c->s->widths = cb_calloc((size_t)count, sizeof *c->s->widths);
         for (int i = 0; i < count; ++i) c->s->widths[i] = (size_t)w[i];
         c->s->n_widths = count;
@@ -367,8 +409,65 @@ static CbStatus set_value(Ctx *c, int idx, const yaml_node_t *n)
         return CB_OK;
     }
     case T_SEEDS: {
+        free(c->s->seeds); /* a command-line override replaces the file's list */
+        c->s->seeds = NULL;
+        c->s->n_seeds = 0;
         CB_TRY(int_list(c, n, key, 0, 1.8e19, 1 << 16, &c->s->seeds, &c->s->n_seeds));
         if (c->s->n_seeds == 0) return bad(c, n, key, "a non-empty list");
+        return CB_OK;
+    }
+    case T_FILES: {
+        int len = 1;
+        if (n->type == YAML_SEQUENCE_NODE) {
+            len = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+            if (len == 0) return bad(c, n, key, "a path, a glob or a non-empty list of them");
+        } else if (n->type != YAML_SCALAR_NODE || !scalar(n)[0]) {
+            return bad(c, n, key, "a path, a glob or a non-empty list of them");
+        }
+        for (int i = 0; i < c->n_model_globs; ++i) free(c->model_globs[i]); /* an override replaces the file's */
+        free(c->model_globs);
+        c->n_model_globs = 0;
+        c->model_globs = cb_calloc((size_t)len, sizeof *c->model_globs);
+        for (int i = 0; i < len; ++i) {
+            const yaml_node_t *e = n->type == YAML_SEQUENCE_NODE ? node(c, n->data.sequence.items.start[i]) : n;
+            if (e->type != YAML_SCALAR_NODE || !scalar(e)[0]) {
+                char k[96];
+                snprintf(k, sizeof k, "%s[%d]", key, i);
+                return bad(c, e, k, "a path or a glob");
+            }
+            c->model_globs[c->n_model_globs++] = strdup(scalar(e));
+        }
+        return CB_OK;
+    }
+    case T_LAYERS: {
+        /* one list of widths, or a list of lists */
+        if (n->type != YAML_SEQUENCE_NODE) return bad(c, n, key, "a list of widths [in, hidden..., out] or a list of such lists");
+        int len = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+        int nested = len > 0 && node(c, n->data.sequence.items.start[0])->type == YAML_SEQUENCE_NODE;
+        int count = nested ? len : 1;
+        if (count == 0 || count > 256) return bad(c, n, key, "1 to 256 model shapes");
+        free(c->shapes); /* a command-line override replaces the file's shapes */
+        c->n_shapes = 0;
+        c->shapes = cb_calloc((size_t)count, sizeof *c->shapes);
+        for (int i = 0; i < count; ++i) {
+            const yaml_node_t *e = nested ? node(c, n->data.sequence.items.start[i]) : n;
+            char k[96];
+            if (nested) snprintf(k, sizeof k, "%s[%d]", key, i);
+            else snprintf(k, sizeof k, "%s", key);
+            uint64_t *w;
+            int m;
+            CB_TRY(int_list_r(c, e, k, 0, 1e7, CB_MODEL_MAX_DEPTH + 1, 1, &w, &m));
+            int ok = m >= 2;
+            for (int j = 1; ok && j + 1 < m; ++j) ok = w[j] > 0;
+            if (!ok) {
+                free(w);
+                return bad(c, e, k, "at least two widths, input first, hidden widths > 0 (0 at either end: from the data)");
+            }
+            for (int j = 0; j < m; ++j) c->shapes[i][j] = (size_t)w[j];
+            c->shape_depth[i] = m - 1;
+            free(w);
+        }
+        c->n_shapes = count;
         return CB_OK;
     }
     case T_DROPS: {
@@ -391,9 +490,49 @@ static int find_setting(const char *path)
     return -1;
 }
 
+/* Edit distance (insertions, deletions, substitutions), for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b), row[130];
+    if (la > 128 || lb > 128) return 1000;
+    for (int j = 0; j <= lb; ++j) row[j] = j;
+    for (int i = 1; i <= la; ++i) {
+        int prev = row[0];
+        row[0] = i;
+        for (int j = 1; j <= lb; ++j) {
+            int cur = row[j], sub = prev + (a[i - 1] != b[j - 1]);
+            row[j] = sub < row[j] + 1 ? sub : row[j] + 1;
+            if (row[j - 1] + 1 < row[j]) row[j] = row[j - 1] + 1;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+/* The known key closest to `path` (settings, sections, `methods`), when close enough. */
+static const char *did_you_mean(const char *path)
+{
+    static const char *const extra[] = {"data", "model", "train", "measure", "methods"};
+    const char *best = NULL;
+    int bd = 1000;
+    for (int i = 0; i < N_SETTINGS + 5; ++i) {
+        const char *p = i < N_SETTINGS ? SETTINGS[i].path : extra[i - N_SETTINGS];
+        int d = edit_distance(path, p);
+        const char *dot = strrchr(p, '.'); /* a key written without its section */
+        if (dot && !strchr(path, '.')) {
+            int d2 = edit_distance(path, dot + 1);
+            if (d2 < d) d = d2;
+        }
+        if (d < bd) bd = d, best = p;
+    }
+    return best && bd <= 2 + (int)strlen(path) / 6 ? best : NULL;
+}
+
 static CbStatus unknown_key(Ctx *c, const yaml_node_t *k, const char *path, const char *prefix)
 {
-    CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key '%s': unknown key", c->file, line_of(k), path);
+    const char *near = did_you_mean(path);
+    CbStatus st = near ? CB_ERR(CB_EINVAL, "%s:%d: key '%s': unknown key (did you mean '%s'?)", c->file, line_of(k), path, near)
+                       : CB_ERR(CB_EINVAL, "%s:%d: key '%s': unknown key", c->file, line_of(k), path);
     char known[1024] = "";
     size_t plen = strlen(prefix);
     for (int i = 0; i < N_SETTINGS; ++i) {
@@ -405,6 +544,100 @@ static CbStatus unknown_key(Ctx *c, const yaml_node_t *k, const char *path, cons
     if (!plen) snprintf(known + strlen(known), sizeof known - strlen(known), ", data, model, train, methods, measure");
     cb_err_hint("known keys%s%s: %s (see `cbound run --schema`)", plen ? " under " : "", prefix, known);
     return st;
+}
+
+/* ------------------------------------------------------------------ settings that vary
+ * A scalar setting of data, model or train written as a list or a generator
+ * ({linspace: [a, b, n]}, {range: [a, b, step]}) is an axis of the stages' grid: the
+ * sweep trains one model per combination (first axis slowest) x width x seed. A
+ * combination's stage key leaves settings at their default out, as always, so adding
+ * an axis whose values include the old value keeps the old stages' keys. A setting of
+ * `measure` written so is an axis of the measure combinations instead: it trains
+ * nothing, every task runs once per combination (CbMeasureSet). */
+typedef struct SettingAxis {
+    int setting;          /* index into SETTINGS                          */
+    int line;
+    int n;
+    char (*val)[1024];    /* value texts, validated                        */
+} SettingAxis;
+
+static int axis_type(const Setting *st)
+{
+    if (st->target != IN_SPEC && st->target != IN_MEASURE && !(st->target == IN_TOP && st->type == T_HIDDEN)) return 0;
+    switch (st->type) {
+    case T_STR: case T_U64: case T_SIZE: case T_INT: case T_DBL: case T_BOOL: case T_ACT: case T_INIT: case T_OPT:
+    case T_SCALE: case T_KIND: case T_FEAT: case T_HIDDEN: return 1;
+    default: return 0;
+    }
+}
+
+static int is_axis_node(Ctx *c, const yaml_node_t *v)
+{
+    if (v->type == YAML_SEQUENCE_NODE) return 1;
+    if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1) return 0;
+    const yaml_node_t *g = node(c, v->data.mapping.pairs.start->key);
+    return g->type == YAML_SCALAR_NODE && (!strcmp(scalar(g), "linspace") || !strcmp(scalar(g), "range"));
+}
+
+/* A plain scalar node holding `text`, for set_value. */
+static yaml_node_t text_node(const char *text, int line)
+{
+    yaml_node_t n;
+    memset(&n, 0, sizeof n);
+    n.type = YAML_SCALAR_NODE;
+    n.data.scalar.value = (yaml_char_t *)(uintptr_t)text;
+    n.data.scalar.length = strlen(text);
+    n.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+    n.start_mark.line = (size_t)(line > 0 ? line - 1 : 0);
+    return n;
+}
+
+static CbStatus generator_texts(Ctx *c, const yaml_node_t *map, const char *key, char (**out)[1024], int *n);
+
+static CbStatus setting_axis(Ctx *c, int idx, const yaml_node_t *v)
+{
+    const Setting *st = &SETTINGS[idx];
+    for (int i = 0; i < c->n_saxes; ++i)
+        if (c->saxes[i].setting == idx) return bad(c, v, st->path, "one value list per setting");
+    SettingAxis a = {.setting = idx, .line = line_of(v)};
+    if (v->type == YAML_SEQUENCE_NODE) {
+        a.n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (a.n == 0) return bad(c, v, st->path, "a non-empty list of values");
+        if (a.n > 100000) return bad(c, v, st->path, "at most 100,000 values");
+        a.val = cb_calloc((size_t)a.n, sizeof *a.val);
+        for (int i = 0; i < a.n; ++i) {
+            const yaml_node_t *e = node(c, v->data.sequence.items.start[i]);
+            char k[160];
+            snprintf(k, sizeof k, "%s[%d]", st->path, i);
+            if (e->type != YAML_SCALAR_NODE) {
+                free(a.val);
+                return bad(c, e, k, "a value");
+            }
+            snprintf(a.val[i], sizeof a.val[i], "%s", scalar(e));
+        }
+    } else {
+        CB_TRY(generator_texts(c, v, st->path, &a.val, &a.n));
+    }
+    /* Validate every value now, with the file's messages; distinct values only. */
+    for (int i = 0; i < a.n; ++i) {
+        yaml_node_t t = text_node(a.val[i], a.line);
+        CbStatus e = set_value(c, idx, &t);
+        for (int j = 0; e == CB_OK && j < i; ++j)
+            if (!strcmp(a.val[j], a.val[i])) {
+                char k[160];
+                snprintf(k, sizeof k, "%s[%d]", st->path, i);
+                e = bad(c, &t, k, "distinct values (this one appears twice)");
+            }
+        if (e != CB_OK) {
+            free(a.val);
+            return e;
+        }
+    }
+    c->saxes = cb_realloc(c->saxes, (size_t)(c->n_saxes + 1) * sizeof *c->saxes);
+    c->saxes[c->n_saxes++] = a;
+    c->given[idx] = 1;
+    c->line[idx] = a.line;
+    return CB_OK;
 }
 
 /* Walk a mapping; keys must be strings and appear once. */
@@ -423,9 +656,7 @@ static CbStatus walk_mapping(Ctx *c, yaml_node_t *map, const char *prefix)
                 return st;
             }
         if (!prefix[0]) {
-            int section = 0;
-            for (size_t i = 0; i < sizeof SECTIONS / sizeof *SECTIONS; ++i) section |= !strcmp(scalar(k), SECTIONS[i]);
-            if (section) {
+            if (is_section(scalar(k))) {
                 if (!strcmp(scalar(k), "model")) c->model_line = line_of(k);
                 CB_TRY(walk_mapping(c, v, scalar(k)));
                 continue;
@@ -438,6 +669,10 @@ static CbStatus walk_mapping(Ctx *c, yaml_node_t *map, const char *prefix)
         }
         int idx = find_setting(path);
         if (idx < 0) return unknown_key(c, k, path, prefix);
+        if (is_axis_node(c, v) && axis_type(&SETTINGS[idx])) {
+            CB_TRY(setting_axis(c, idx, v));
+            continue;
+        }
         CB_TRY(set_value(c, idx, v));
     }
     return CB_OK;
@@ -481,7 +716,28 @@ static CbStatus grid_scalar(Ctx *c, const yaml_node_t *n, const char *key, char 
     return CB_OK;
 }
 
-static CbStatus grid_generator(Ctx *c, const yaml_node_t *map, const char *key, Axis *a)
+/* Sizes are known before values exist: a grid axis holds at most AXIS_MAX values
+ * and the whole sweep at most MAX_TASKS tasks, checked before anything is made. */
+enum { AXIS_MAX = 1000000, MAX_TASKS = 10000000 };
+
+/* Would `n` more values on this axis (the others' product `points`, `units` stages
+ * or seeds per grid point) pass the limits? */
+static CbStatus check_size(Ctx *c, const char *key, int line, double n, double points, double units)
+{
+    if (n > AXIS_MAX)
+        return CB_ERR(CB_EINVAL, "%s:%d: key '%s': expected at most 1,000,000 values on one grid axis, found %.17g",
+                      c->file, line, key, n);
+    if (c->planned + n * points * units > MAX_TASKS) {
+        CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key 'methods': the sweep expands to more than 10,000,000 tasks "
+                             "(%.4g with %s at line %d)", c->file, c->methods_line, c->planned + n * points * units,
+                             key, line);
+        cb_err_hint("split the sweep, or use coarser grids");
+        return st;
+    }
+    return CB_OK;
+}
+
+static CbStatus grid_generator(Ctx *c, const yaml_node_t *map, const char *key, Axis *a, double points, double units)
 {
     if (map->data.mapping.pairs.top - map->data.mapping.pairs.start != 1)
         return bad(c, map, key, "a value, a list, {linspace: [a, b, n]} or {range: [a, b, step]}");
@@ -502,7 +758,8 @@ static CbStatus grid_generator(Ctx *c, const yaml_node_t *map, const char *key, 
     char txt[64];
     int line = line_of(args);
     if (lin) {
-        if (!(x[2] >= 1 && x[2] <= 1e6)) return bad(c, args, key, form);
+        if (!(x[2] >= 1)) return bad(c, args, key, form);
+        CB_TRY(check_size(c, key, line, x[2], points, units));
         int n = (int)x[2];
         for (int i = 0; i < n; ++i) {
             double v = n == 1 ? x[0] : i == n - 1 ? x[1] : x[0] + (x[1] - x[0]) * i / (n - 1);
@@ -515,14 +772,44 @@ static CbStatus grid_generator(Ctx *c, const yaml_node_t *map, const char *key, 
             axis_push(a, txt, line);
         }
     } else {
-        if (!(x[2] > 0) || (x[1] - x[0]) / x[2] > 1e7) return bad(c, args, key, form);
-        for (double v = x[0]; v < x[1]; v += x[2]) {
-            num_text(v, txt, sizeof txt);
+        if (!(x[2] > 0)) return bad(c, args, key, form);
+        /* Beyond 2^53 doubles skip integers: v + step == v and the range would never
+         * end. Inside it every value is exact, so the count is known in advance. */
+        const double lim = 9007199254740992.0;
+        if (fabs(x[0]) > lim || fabs(x[1]) > lim || x[2] > lim) {
+            CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key '%s': expected range bounds and step of magnitude at most 2^53 = "
+                                 "9007199254740992 (beyond it numbers are not exact and the range cannot advance), "
+                                 "found [%.17g, %.17g, %.17g]", c->file, line, key, x[0], x[1], x[2]);
+            cb_err_hint("list such values explicitly, e.g. `%s: [100000000000000000]`", a->name);
+            return st;
+        }
+        int64_t lo = (int64_t)x[0], hi = (int64_t)x[1], step = (int64_t)x[2];
+        int64_t count = hi > lo ? (hi - lo + step - 1) / step : 0;
+        CB_TRY(check_size(c, key, line, (double)count, points, units));
+        for (int64_t i = 0; i < count; ++i) {
+            num_text((double)(lo + i * step), txt, sizeof txt);
             axis_push(a, txt, line);
         }
     }
     if (a->n == 0) return bad(c, args, key, "a range with at least one value");
     return CB_OK;
+}
+
+static CbStatus generator_texts(Ctx *c, const yaml_node_t *map, const char *key, char (**out)[1024], int *n)
+{
+    Axis a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.name, sizeof a.name, "%s", key);
+    CbStatus st = grid_generator(c, map, key, &a, 1, 1);
+    if (st == CB_OK && a.n > 100000) st = bad(c, map, key, "at most 100,000 values");
+    if (st == CB_OK) {
+        *out = cb_calloc((size_t)a.n, sizeof **out);
+        for (int i = 0; i < a.n; ++i) snprintf((*out)[i], sizeof (*out)[i], "%s", a.val[i]);
+        *n = a.n;
+    }
+    free(a.val);
+    free(a.line);
+    return st;
 }
 
 /* The canonical form of a default text (numbers normalized). */
@@ -557,6 +844,7 @@ typedef struct {
     int line;
     int n_axes;
     Axis axes[16];
+    int save;           /* CB_SAVE_* for every task of this entry */
 } MethodSpec;
 
 static CbStatus parse_method(Ctx *c, yaml_node_t *e, int i, MethodSpec *ms)
@@ -565,7 +853,7 @@ static CbStatus parse_method(Ctx *c, yaml_node_t *e, int i, MethodSpec *ms)
     snprintf(key, sizeof key, "methods[%d]", i);
     ms->line = line_of(e);
     if (e->type != YAML_MAPPING_NODE) return bad(c, e, key, "a mapping {name: METHOD, grid: {...}}");
-    yaml_node_t *name = NULL, *grid = NULL;
+    yaml_node_t *name = NULL, *grid = NULL, *save = NULL;
     for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; ++pr) {
         yaml_node_t *k = node(c, pr->key);
         const char *ks = k->type == YAML_SCALAR_NODE ? scalar(k) : "";
@@ -573,11 +861,18 @@ static CbStatus parse_method(Ctx *c, yaml_node_t *e, int i, MethodSpec *ms)
         snprintf(path, sizeof path, "%s.%s", key, ks);
         if (!strcmp(ks, "name") && !name) name = node(c, pr->value);
         else if (!strcmp(ks, "grid") && !grid) grid = node(c, pr->value);
+        else if (!strcmp(ks, "save") && !save) save = node(c, pr->value);
         else {
             CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key '%s': unknown or repeated key", c->file, line_of(k), path);
-            cb_err_hint("a method entry has two keys: name and grid");
+            cb_err_hint("a method entry has the keys name, grid and save (none, weights or masks)");
             return st;
         }
+    }
+    if (save) { /* what to keep of each compressed model; not part of the task key */
+        static const char *const saves[] = {"none", "weights", "masks"};
+        char skey[128];
+        snprintf(skey, sizeof skey, "methods[%d].save", i);
+        CB_TRY(want_choice(c, save, skey, saves, 3, &ms->save));
     }
     snprintf(key, sizeof key, "methods[%d].name", i);
     if (!name) {
@@ -589,11 +884,25 @@ static CbStatus parse_method(Ctx *c, yaml_node_t *e, int i, MethodSpec *ms)
         char names[512] = "";
         for (int j = 0; cb_method_at(j); ++j)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "", cb_method_at(j)->name);
+        const char *near = NULL;
+        int bd = 3;
+        for (int j = 0; name->type == YAML_SCALAR_NODE && cb_method_at(j); ++j) {
+            int d = edit_distance(scalar(name), cb_method_at(j)->name);
+            if (d < bd) bd = d, near = cb_method_at(j)->name;
+        }
         CbStatus st = bad(c, name, key, "a method name");
-        cb_err_hint("known methods: %s (`cbound run --list-methods`)", names);
+        if (near) cb_err_hint("did you mean '%s'? known methods: %s (`cbound run --list-methods`)", near, names);
+        else cb_err_hint("known methods: %s (`cbound run --list-methods`)", names);
         return st;
     }
-    if (!grid) return CB_OK;
+    /* Tasks per grid point: one per stage, or per seed for standalone methods. */
+    double models = c->n_shapes ? c->n_shapes : c->n_model_globs ? c->n_model_globs : c->s->n_widths;
+    for (int a = 0; a < c->n_saxes; ++a) models *= c->saxes[a].n;
+    double units = ms->m->standalone ? c->s->n_seeds : models * (c->n_model_globs ? 1 : c->s->n_seeds);
+    if (!grid) {
+        c->planned += units;
+        return check_size(c, key, ms->line, 0, 1, units);
+    }
     snprintf(key, sizeof key, "methods[%d].grid", i);
     if (grid->type != YAML_MAPPING_NODE) return bad(c, grid, key, "a mapping of parameter: values");
     for (yaml_node_pair_t *pr = grid->data.mapping.pairs.start; pr < grid->data.mapping.pairs.top; ++pr) {
@@ -620,16 +929,19 @@ static CbStatus parse_method(Ctx *c, yaml_node_t *e, int i, MethodSpec *ms)
         memset(a, 0, sizeof *a);
         snprintf(a->name, sizeof a->name, "%s", pname);
         char txt[64];
+        double points = 1;
+        for (int j = 0; j + 1 < ms->n_axes; ++j) points *= ms->axes[j].n;
         if (v->type == YAML_SEQUENCE_NODE) {
             int len = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
             if (len == 0) return bad(c, v, pkey, "a non-empty list");
+            CB_TRY(check_size(c, pkey, line_of(v), len, points, units));
             for (int j = 0; j < len; ++j) {
                 yaml_node_t *x = node(c, v->data.sequence.items.start[j]);
                 CB_TRY(grid_scalar(c, x, pkey, txt, sizeof txt));
                 axis_push(a, txt, line_of(x));
             }
         } else if (v->type == YAML_MAPPING_NODE) {
-            CB_TRY(grid_generator(c, v, pkey, a));
+            CB_TRY(grid_generator(c, v, pkey, a, points, units));
         } else {
             CB_TRY(grid_scalar(c, v, pkey, txt, sizeof txt));
             axis_push(a, txt, line_of(v));
@@ -645,6 +957,9 @@ static CbStatus parse_method(Ctx *c, yaml_node_t *e, int i, MethodSpec *ms)
             CB_TRY(method_check(c, ms->m, &one, a->line[j], pkey));
         }
     }
+    double points = 1;
+    for (int j = 0; j < ms->n_axes; ++j) points *= ms->axes[j].n;
+    c->planned += points * units;
     return CB_OK;
 }
 
@@ -676,6 +991,32 @@ static void data_shape(const CbDataSpec *d, double *din, double *dout, double *n
     if (d->n_test) *nte = (double)d->n_test;
 }
 
+/* A stage's key (and key_hex): the hash of its spec's keyed text (cb_model_spec_text
+ * with full = 0: settings at their defaults left out) followed by one line, printf-style
+ * (at most 63 characters), naming where its weights come from: "seed: N\n" for a
+ * trained stage, "model.file: HASH\n" for a file stage. Every stage key is made here. */
+static void stage_key(CbStage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void stage_key(CbStage *st, const char *fmt, ...)
+{
+    char *text = cb_model_spec_text(&st->spec, 0);
+    size_t len = strlen(text);
+    text = cb_realloc(text, len + 64);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text + len, 64, fmt, ap);
+    va_end(ap);
+    st->key = cb_rng_hash64(text, strlen(text), CB_RNG_HASH_INIT);
+    free(text);
+    hex_key(st->key, st->key_hex);
+}
+
+/* A trained stage's key (its spec and training seed) and the model file it trains into. */
+static void trained_stage_key(const CbSweep *s, CbStage *st)
+{
+    stage_key(st, "seed: %" PRIu64 "\n", st->seed);
+    snprintf(st->model_path, sizeof st->model_path, "%s/models/%s.h5", s->dir, st->key_hex);
+}
+
 static void add_stage(CbSweep *s, size_t width, uint64_t seed)
 {
     CbStage *st = &s->stages[s->n_stages++];
@@ -687,14 +1028,7 @@ static void add_stage(CbSweep *s, size_t width, uint64_t seed)
     st->spec.train.seed = seed;
     st->width = width;
     st->seed = seed;
-    char *text = cb_model_spec_text(&st->spec, 0);
-    size_t len = strlen(text);
-    text = cb_realloc(text, len + 64);
-    snprintf(text + len, 64, "seed: %" PRIu64 "\n", seed);
-    st->key = cb_rng_hash64(text, strlen(text), CB_RNG_HASH_INIT);
-    free(text);
-    hex_key(st->key, st->key_hex);
-    snprintf(st->model_path, sizeof st->model_path, "%s/models/%s.h5", s->dir, st->key_hex);
+    trained_stage_key(s, st);
     double din, dout, ntr, nte;
     data_shape(&s->base.data, &din, &dout, &ntr, &nte);
     int depth = st->spec.depth;
@@ -702,12 +1036,119 @@ static void add_stage(CbSweep *s, size_t width, uint64_t seed)
     st->cost = 6 * params * ntr * st->spec.train.epochs / 1e9;
 }
 
-static CbStatus add_task(Ctx *c, const MethodSpec *ms, const int *pick, int stage, uint64_t seed)
+/* A stage of a model.layers shape: every width given (0 at the ends: from the data). */
+static void add_stage_shape(CbSweep *s, const size_t *widths, int depth, uint64_t seed)
+{
+    size_t hidden = 0;
+    for (int l = 1; l < depth; ++l)
+        if (widths[l] > hidden) hidden = widths[l];
+    add_stage(s, hidden, seed); /* then replace the shape and redo the key */
+    CbStage *st = &s->stages[s->n_stages - 1];
+    st->spec.depth = depth;
+    for (int l = 0; l <= depth; ++l) st->spec.widths[l] = widths[l];
+    trained_stage_key(s, st);
+    double din, dout, ntr, nte, params = 0;
+    data_shape(&s->base.data, &din, &dout, &ntr, &nte);
+    for (int l = 0; l < depth; ++l)
+        params += (double)(l == 0 && !widths[0] ? (size_t)din : widths[l]) *
+                  (double)(l == depth - 1 && !widths[depth] ? (size_t)dout : widths[l + 1]);
+    st->cost = 6 * params * ntr * st->spec.train.epochs / 1e9;
+}
+
+/* A stage whose model comes from a file: the shape, activation and biases are the
+ * file's; the key is the model's content hash with the data and training settings (a
+ * changed file is a new stage; its path is not in the key). Nothing is trained: the
+ * file itself is the stage's model (model_path), checked against the hash when loaded. */
+static CbStatus add_file_stage(Ctx *c, const char *path)
+{
+    CbSweep *s = c->s;
+    int line = c->line[find_setting("model.file")];
+    CbModel m;
+    memset(&m, 0, sizeof m);
+    if (cb_model_load(path, &m) != CB_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", cb_err_msg());
+        CbStatus st = CB_ERR(CB_EFORMAT, "%s:%d: key 'model.file': %s", c->file, line, msg);
+        cb_err_hint("model files are cbound model HDF5 files: `cbound train -o FILE`, or "
+                    "`scripts/torch_interop.py export` for a PyTorch model");
+        return st;
+    }
+    for (int k = 0; k < s->n_stages; ++k)
+        if (!strcmp(s->stages[k].file_hash, m.content_hash) && !memcmp(&s->stages[k].spec.data, &s->base.data, sizeof s->base.data) &&
+            !memcmp(&s->stages[k].spec.train, &s->base.train, sizeof s->base.train)) {
+            CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key 'model.file': %s and %s hold the same model (content %s)",
+                                 c->file, line, s->stages[k].file, path, m.content_hash);
+            cb_model_free(&m);
+            return st;
+        }
+    CbStage *st = &s->stages[s->n_stages++];
+    memset(st, 0, sizeof *st);
+    st->spec = s->base;
+    const CbMlp *f = m.mlp;
+    st->spec.depth = f->depth;
+    for (int l = 0; l <= f->depth; ++l) st->spec.widths[l] = f->widths[l];
+    st->spec.act = f->act;
+    st->spec.beta = f->beta;
+    st->spec.bias = f->bias;
+    st->spec.train.seed = 0;
+    for (int l = 1; l < f->depth; ++l)
+        if (f->widths[l] > st->width) st->width = f->widths[l];
+    snprintf(st->file, sizeof st->file, "%s", path);
+    snprintf(st->file_hash, sizeof st->file_hash, "%s", m.content_hash);
+    snprintf(st->model_path, sizeof st->model_path, "%s", path);
+    stage_key(st, "model.file: %s\n", m.content_hash);
+    double params = (double)f->n_params, ntr, nte, din, dout;
+    data_shape(&s->base.data, &din, &dout, &ntr, &nte);
+    st->cost = 2 * params * (ntr + nte) / 1e9; /* evaluation only */
+    cb_model_free(&m);
+    return CB_OK;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* model.file entries -> sorted distinct paths (globs expanded; a pattern that
+ * matches nothing, or a plain path that does not exist, is an error). */
+static CbStatus model_file_list(Ctx *c, char ***out, int *n_out)
+{
+    int line = c->line[find_setting("model.file")], n = 0, cap = 16;
+    char **v = cb_malloc((size_t)cap * sizeof *v);
+    for (int i = 0; i < c->n_model_globs; ++i) {
+        glob_t g;
+        int rc = glob(c->model_globs[i], GLOB_ERR, NULL, &g);
+        if (rc != 0 || g.gl_pathc == 0) {
+            if (rc == 0) globfree(&g);
+            for (int j = 0; j < n; ++j) free(v[j]);
+            free(v);
+            CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key 'model.file': %s: %s", c->file, line, c->model_globs[i],
+                                 strpbrk(c->model_globs[i], "*?[") ? "the pattern matches no file" : "no such file");
+            cb_err_hint("paths are relative to the directory cbound runs in");
+            return st;
+        }
+        for (size_t j = 0; j < g.gl_pathc; ++j) {
+            if (n == cap) v = cb_realloc(v, (size_t)(cap *= 2) * sizeof *v);
+            v[n++] = strdup(g.gl_pathv[j]);
+        }
+        globfree(&g);
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_str);
+    int m = 0;
+    for (int j = 0; j < n; ++j) {
+        if (m && !strcmp(v[m - 1], v[j])) { free(v[j]); continue; }
+        v[m++] = v[j];
+    }
+    *out = v;
+    *n_out = m;
+    return CB_OK;
+}
+
+static CbStatus add_task(Ctx *c, const MethodSpec *ms, const int *pick, int stage, uint64_t seed, int measure)
 {
     CbSweep *s = c->s;
     CbTask *t = &s->tasks[s->n_tasks];
     memset(t, 0, sizeof *t);
     t->index = s->n_tasks;
+    t->measure = measure;
+    const char *measure_text = s->measures[measure].text;
     t->method = ms->m;
     t->stage = stage;
     t->seed = seed;
@@ -732,11 +1173,11 @@ static CbStatus add_task(Ctx *c, const MethodSpec *ms, const int *pick, int stag
     if (stage >= 0)
         snprintf(canon, sizeof canon, "method=%s;v=%d;stage=%s;sweep_seed=%" PRIu64 "%s%s%s%s", ms->m->name,
                  ms->m->version, s->stages[stage].key_hex, s->seed, n ? ";" : "", t->params_text,
-                 s->measure_text[0] ? ";" : "", s->measure_text);
+                 measure_text[0] ? ";" : "", measure_text);
     else
         snprintf(canon, sizeof canon, "method=%s;v=%d;stage=-;sweep_seed=%" PRIu64 ";seed=%" PRIu64 "%s%s%s%s",
                  ms->m->name, ms->m->version, s->seed, seed, n ? ";" : "", t->params_text,
-                 s->measure_text[0] ? ";" : "", s->measure_text);
+                 measure_text[0] ? ";" : "", measure_text);
     t->key = cb_rng_hash64(canon, strlen(canon), CB_RNG_HASH_INIT);
     hex_key(t->key, t->key_hex);
     t->cost = stage >= 0 ? s->stages[stage].cost / (6.0 * s->stages[stage].spec.train.epochs) : 1e-6;
@@ -746,32 +1187,121 @@ static CbStatus add_task(Ctx *c, const MethodSpec *ms, const int *pick, int stag
     return CB_OK;
 }
 
+static void derive(Ctx *c);
+static CbStatus check_features(Ctx *c);
+
+/* The stages of one combination of the setting axes (s->base holds it). */
+static CbStatus add_stages(Ctx *c, char **files, int n_files)
+{
+    CbSweep *s = c->s;
+    if (files) {
+        for (int i = 0; i < n_files; ++i) CB_TRY(add_file_stage(c, files[i]));
+    } else if (c->n_shapes) {
+        for (int w = 0; w < c->n_shapes; ++w)
+            for (int k = 0; k < s->n_seeds; ++k) add_stage_shape(s, c->shapes[w], c->shape_depth[w], s->seeds[k]);
+    } else {
+        for (int w = 0; w < s->n_widths; ++w)
+            for (int k = 0; k < s->n_seeds; ++k) add_stage(s, s->widths[w], s->seeds[k]);
+    }
+    return CB_OK;
+}
+
+/* The setting axes come in two kinds: stage axes (data, model, train: one trained model
+ * per combination) and measure axes (one measure combination per combination). These
+ * walk the combinations of one kind, first axis slowest, with an odometer `at`. */
+static int axis_is_measure(const Ctx *c, int a) { return SETTINGS[c->saxes[a].setting].target == IN_MEASURE; }
+
+/* The number of combinations of the axes of one kind, and the first such axis (-1: none). */
+static double axis_combos(const Ctx *c, int measure, int *first)
+{
+    double combos = 1;
+    *first = -1;
+    for (int a = 0; a < c->n_saxes; ++a)
+        if (axis_is_measure(c, a) == measure) {
+            combos *= c->saxes[a].n;
+            if (*first < 0) *first = a;
+        }
+    return combos;
+}
+
+/* Sets the values of combination `at` of the axes of one kind. */
+static CbStatus axis_apply(Ctx *c, const int *at, int measure)
+{
+    for (int a = 0; a < c->n_saxes; ++a) {
+        if (axis_is_measure(c, a) != measure) continue;
+        yaml_node_t t = text_node(c->saxes[a].val[at[a]], c->saxes[a].line);
+        CB_TRY(set_value(c, c->saxes[a].setting, &t));
+    }
+    return CB_OK;
+}
+
+/* Advances `at` to the next combination of the axes of one kind (last axis fastest). */
+static void axis_next(const Ctx *c, int *at, int measure)
+{
+    for (int a = c->n_saxes - 1; a >= 0; --a) {
+        if (axis_is_measure(c, a) != measure) continue;
+        if (++at[a] < c->saxes[a].n) return;
+        at[a] = 0;
+    }
+}
+
 static CbStatus expand(Ctx *c, MethodSpec *ms, int n_methods)
 {
     CbSweep *s = c->s;
-    s->stages = cb_calloc((size_t)s->n_widths * (size_t)s->n_seeds, sizeof *s->stages);
-    for (int w = 0; w < s->n_widths; ++w)
-        for (int k = 0; k < s->n_seeds; ++k) add_stage(s, s->widths[w], s->seeds[k]);
+    char **files = NULL;
+    int n_files = 0;
+    if (c->n_model_globs) CB_TRY(model_file_list(c, &files, &n_files));
+    int first; /* the first stage axis (measure axes make no stages) */
+    double combos = axis_combos(c, 0, &first);
+    double per = files ? n_files : (double)(c->n_shapes ? c->n_shapes : s->n_widths) * s->n_seeds;
+    CbStatus err = CB_OK;
+    if (combos * per > 1e6)
+        err = CB_ERR(CB_EINVAL, "%s:%d: key '%s': the settings' grid makes %.4g training stages (at most 1,000,000)",
+                    c->file, c->saxes[first].line, SETTINGS[c->saxes[first].setting].path, combos * per);
+    if (err == CB_OK) s->stages = cb_calloc((size_t)(combos * per) + 1, sizeof *s->stages);
+    /* Combinations of the setting axes, first axis slowest; s->base is each one in turn. */
+    CbTrainSpec base0 = s->base;
+    int top_hidden0 = c->top.hidden_layers;
+    int at[64] = {0};
+    for (long k = 0; err == CB_OK && k < (long)combos; ++k) {
+        s->base = base0;
+        c->top.hidden_layers = top_hidden0;
+        err = axis_apply(c, at, 0);
+        if (err == CB_OK && first >= 0) {
+            derive(c);
+            err = check_features(c);
+        }
+        if (err == CB_OK) err = add_stages(c, files, n_files);
+        axis_next(c, at, 0);
+    }
+    s->base = base0;
+    c->top.hidden_layers = top_hidden0;
+    for (int i = 0; i < n_files; ++i) free(files[i]);
+    free(files);
+    CB_TRY(err);
     long total = 0;
     for (int m = 0; m < n_methods; ++m) {
         long points = 1;
         for (int a = 0; a < ms[m].n_axes; ++a) points *= ms[m].axes[a].n;
-        total += points * (ms[m].m->standalone ? s->n_seeds : s->n_stages);
+        total += points * (ms[m].m->standalone ? s->n_seeds : s->n_stages) * s->n_measures;
         if (total > 10000000)
             return CB_ERR(CB_EINVAL, "%s:%d: key 'methods': the sweep expands to more than 10,000,000 tasks",
                           c->file, c->methods_line);
     }
     s->tasks = cb_calloc((size_t)total, sizeof *s->tasks);
-    /* Order: stage (width, seed), method, grid point (first axis slowest); then
-     * standalone methods by seed. This order is the tables' row order. */
+    /* Order: stage (width, seed), method, grid point (first axis slowest), measure
+     * combination; then standalone methods by seed. This order is the tables' row order. */
     for (int pass = 0; pass < 2; ++pass)
         for (int st = 0; st < (pass ? s->n_seeds : s->n_stages); ++st)
             for (int m = 0; m < n_methods; ++m) {
                 if (!ms[m].m->standalone != !pass) continue;
                 int pick[16] = {0};
                 for (;;) {
-                    if (pass) CB_TRY(add_task(c, &ms[m], pick, -1, s->seeds[st]));
-                    else CB_TRY(add_task(c, &ms[m], pick, st, s->stages[st].seed));
+                    for (int me = 0; me < s->n_measures; ++me) {
+                        if (pass) CB_TRY(add_task(c, &ms[m], pick, -1, s->seeds[st], me));
+                        else CB_TRY(add_task(c, &ms[m], pick, st, s->stages[st].seed, me));
+                        s->tasks[s->n_tasks - 1].save = ms[m].m->standalone ? CB_SAVE_NONE : ms[m].save;
+                    }
                     int a = ms[m].n_axes - 1;
                     while (a >= 0 && ++pick[a] == ms[m].axes[a].n) pick[a--] = 0;
                     if (a < 0) break;
@@ -821,6 +1351,110 @@ static CbStatus missing(Ctx *c, int line, const char *key, const char *hint)
     return st;
 }
 
+/* Settings that follow from others, for s->base as it stands (the sweep's, or one
+ * combination of the setting axes): depth from hidden_layers, the data stream seed, the
+ * loss, and the data files' contents. */
+static void derive(Ctx *c)
+{
+    CbSweep *s = c->s;
+    if (c->given[find_setting("model.hidden_layers")]) s->base.depth = c->top.hidden_layers + 1;
+    /* data: the stream seed of synthetic data / subsets / csv splits */
+    CbDataSpec *d = &s->base.data;
+    int uses_seed = !strcmp(d->kind, "gaussian") || !strcmp(d->kind, "csv") || d->random_subset || strcmp(d->features, "none");
+    if (!c->given[find_setting("data.seed")] && uses_seed) d->seed = s->seed;
+    s->base.train.loss = d->regression ? CB_LOSS_MSE : CB_LOSS_CROSS_ENTROPY;
+    s->base.train.quiet = 1;
+    /* The data files' contents enter every key (their paths do not). Unreadable files
+     * leave it empty: cb_sweep_check_data then stops the run before any work. */
+    if (cb_data_content(d) != CB_OK) {
+        d->content[0] = '\0';
+        cb_err_clear();
+    }
+}
+
+/* The feature map of s->base's data (data.features and data.conv_*) against the kind's
+ * usual image shape, reported at the line of the setting at fault (the shape the files
+ * really have is checked again when they are read). */
+static CbStatus check_features(Ctx *c)
+{
+    CbFeatures phi;
+    const char *bad;
+    if (cb_data_features(&c->s->base.data, NULL, &phi, &bad) == CB_OK) return CB_OK;
+    char msg[1024], hint[512], key[64];
+    const char *m = cb_err_msg(), *colon = strstr(m, ": ");
+    snprintf(msg, sizeof msg, "%s", !strncmp(m, "data ", 5) && colon ? colon + 2 : m); /* the key is said once */
+    snprintf(hint, sizeof hint, "%s", cb_err_hint_msg());
+    cb_err_clear();
+    snprintf(key, sizeof key, "data.%s", bad);
+    int k = find_setting(key), line = c->given[k] ? c->line[k] : c->line[find_setting("data.features")];
+    CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key '%s': %s", c->file, line, key, msg);
+    if (hint[0]) cb_err_hint("%s", hint);
+    return st;
+}
+
+/* The texts of one measure combination: `text` leaves the defaults out (it enters the
+ * task keys, so adding a measure setting later keeps old keys), `full` names every
+ * setting (the results columns of settings that vary). */
+static void measure_texts(CbMeasureSet *m)
+{
+    CbMeasureOpts def;
+    measure_default(&def);
+    size_t n = 0, f = 0;
+    char v[64];
+#define MEAS(field, fmt_val)                                                                                  \
+    fmt_val;                                                                                                  \
+    f += (size_t)snprintf(m->full + f, sizeof m->full - f, "%smeasure.%s=%s", f ? ";" : "", #field, v);       \
+    if (m->opts.field != def.field)                                                                           \
+        n += (size_t)snprintf(m->text + n, sizeof m->text - n, "%smeasure.%s=%s", n ? ";" : "", #field, v);
+    MEAS(norms, snprintf(v, sizeof v, "%d", m->opts.norms))
+    MEAS(latala, snprintf(v, sizeof v, "%d", m->opts.latala))
+    MEAS(mc_masks, snprintf(v, sizeof v, "%d", m->opts.mc_masks))
+    MEAS(sparsity, snprintf(v, sizeof v, "%d", m->opts.sparsity))
+    MEAS(margins, snprintf(v, sizeof v, "%d", m->opts.margins))
+    MEAS(sketch, snprintf(v, sizeof v, "%d", m->opts.sketch))
+    MEAS(norm_rtol, num_text(m->opts.norm_rtol, v, sizeof v))
+    MEAS(code, snprintf(v, sizeof v, "%d", m->opts.code))
+#undef MEAS
+}
+
+/* The combinations of the measure axes (first axis slowest) into s->measures; without
+ * axes, the one combination written. s->measure becomes the first combination. */
+static CbStatus measure_sets(Ctx *c)
+{
+    CbSweep *s = c->s;
+    int first;
+    double combos = axis_combos(c, 1, &first);
+    if (combos > 10000)
+        return CB_ERR(CB_EINVAL, "%s:%d: key '%s': the measure settings' lists make %.4g combinations (at most 10,000)",
+                      c->file, c->saxes[first].line, SETTINGS[c->saxes[first].setting].path, combos);
+    CbMeasureOpts written = s->measure;
+    s->measures = cb_calloc((size_t)combos, sizeof *s->measures);
+    int at[64] = {0};
+    CbStatus err = CB_OK;
+    for (long k = 0; k < (long)combos && err == CB_OK; ++k) {
+        s->measure = written;
+        err = axis_apply(c, at, 1);
+        s->measures[k].opts = s->measure;
+        measure_texts(&s->measures[k]);
+        ++s->n_measures;
+        axis_next(c, at, 1);
+    }
+    /* The settings that vary: the axes with more than one value, in the full texts' order. */
+    for (const char *p = s->measures[0].full; *p && s->n_measures > 1;) {
+        size_t kl = strcspn(p, "=");
+        for (int a = 0; a < c->n_saxes; ++a) {
+            const char *path = SETTINGS[c->saxes[a].setting].path;
+            if (axis_is_measure(c, a) && c->saxes[a].n > 1 && strlen(path) == kl && !strncmp(path, p, kl) &&
+                s->n_measure_vary < 16)
+                snprintf(s->measure_vary[s->n_measure_vary++], sizeof s->measure_vary[0], "%s", path);
+        }
+        p += strcspn(p, ";");
+        p += *p == ';';
+    }
+    s->measure = s->measures[0].opts;
+    return err;
+}
+
 static CbStatus finish(Ctx *c)
 {
     CbSweep *s = c->s;
@@ -851,7 +1485,31 @@ static CbStatus finish(Ctx *c)
         return CB_ERR(CB_EINVAL, "%s:%d: key 'model.hidden_layers': expected either depth or hidden_layers, found both "
                       "(depth at line %d)", c->file, c->line[ih], c->line[id]);
     if (c->given[ih]) s->base.depth = c->top.hidden_layers + 1;
-    if (!s->n_widths) return missing(c, c->model_line ? c->model_line : 1, "model.widths", "e.g. `model: {depth: 3, widths: [64, 128]}`");
+    if (c->n_model_globs) { /* the files give the shape; nothing is trained */
+        static const char *const shape_keys[] = {"model.depth", "model.hidden_layers", "model.widths", "model.layers", "model.activation",
+                                                 "model.beta", "model.bias", "model.init", "model.sigma", "seeds"};
+        for (size_t i = 0; i < sizeof shape_keys / sizeof *shape_keys; ++i) {
+            int k = find_setting(shape_keys[i]);
+            if (c->given[k]) {
+                CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key '%s': not with model.file (line %d): the model files "
+                                     "give the shape, and nothing is trained", c->file, c->line[k], shape_keys[i],
+                                     c->line[find_setting("model.file")]);
+                cb_err_hint("remove %s, or sweep over trained models instead of model.file", shape_keys[i]);
+                return st;
+            }
+        }
+    } else if (c->n_shapes) { /* every width given: depth and hidden widths come from the lists */
+        static const char *const shape_keys[] = {"model.depth", "model.hidden_layers", "model.widths"};
+        for (size_t i = 0; i < sizeof shape_keys / sizeof *shape_keys; ++i) {
+            int k = find_setting(shape_keys[i]);
+            if (c->given[k]) {
+                CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key '%s': not with model.layers (line %d), which lists every width",
+                                     c->file, c->line[k], shape_keys[i], c->line[find_setting("model.layers")]);
+                cb_err_hint("write the shape once: `layers: [784, 300, 100, 10]` (or a list of such lists)");
+                return st;
+            }
+        }
+    } else if (!s->n_widths) return missing(c, c->model_line ? c->model_line : 1, "model.widths", "e.g. `model: {depth: 3, widths: [64, 128]}`");
     if (s->base.depth == 1 && s->n_widths > 1)
         return CB_ERR(CB_EINVAL, "%s:%d: key 'model.widths': expected one entry for depth 1 (no hidden layer), found %d",
                       c->file, c->line[find_setting("model.widths")], s->n_widths);
@@ -860,31 +1518,10 @@ static CbStatus finish(Ctx *c)
         s->seeds[0] = 1;
         s->n_seeds = 1;
     }
-    /* data: the stream seed of synthetic data / subsets / csv splits */
-    CbDataSpec *d = &s->base.data;
-    int uses_seed = !strcmp(d->kind, "gaussian") || !strcmp(d->kind, "csv") || d->random_subset;
-    if (!c->given[find_setting("data.seed")] && uses_seed) d->seed = s->seed;
-    s->base.train.loss = d->regression ? CB_LOSS_MSE : CB_LOSS_CROSS_ENTROPY;
-    s->base.train.quiet = 1;
-    /* measure text: canonical, defaults left out */
-    CbMeasureOpts def;
-    measure_default(&def);
-    size_t n = 0;
-    char v[64];
-#define MEAS(field, fmt_val)                                                                              \
-    if (s->measure.field != def.field) {                                                                  \
-        fmt_val;                                                                                          \
-        n += (size_t)snprintf(s->measure_text + n, sizeof s->measure_text - n, "%smeasure.%s=%s", n ? ";" : "", \
-                              #field, v);                                                                 \
-    }
-    MEAS(norms, snprintf(v, sizeof v, "%d", s->measure.norms))
-    MEAS(latala, snprintf(v, sizeof v, "%d", s->measure.latala))
-    MEAS(mc_masks, snprintf(v, sizeof v, "%d", s->measure.mc_masks))
-    MEAS(sparsity, snprintf(v, sizeof v, "%d", s->measure.sparsity))
-    MEAS(margins, snprintf(v, sizeof v, "%d", s->measure.margins))
-    MEAS(sketch, snprintf(v, sizeof v, "%d", s->measure.sketch))
-    MEAS(norm_rtol, num_text(s->measure.norm_rtol, v, sizeof v))
-#undef MEAS
+    derive(c);
+    CB_TRY(check_features(c));
+
+    CB_TRY(measure_sets(c));
     /* methods */
     if (!c->methods) return missing(c, 1, "methods", "e.g. `methods: [{name: noop}]` (`cbound run --list-methods`)");
     if (c->methods->type != YAML_SEQUENCE_NODE) return bad(c, c->methods, "methods", "a list of {name, grid}");
@@ -900,14 +1537,86 @@ static CbStatus finish(Ctx *c)
     return st;
 }
 
+/* One command-line override KEY=VALUE, VALUE in YAML (a scalar, [a, b] or {linspace: ...}),
+ * applied after the file as if the file said it. */
+static CbStatus apply_override(Ctx *c, const char *ov)
+{
+    const char *eq = strchr(ov, '=');
+    char key[128];
+    if (!eq || eq == ov || (size_t)(eq - ov) >= sizeof key) {
+        CbStatus st = CB_ERR(CB_EINVAL, "(command line): '%s': expected KEY=VALUE, e.g. train.epochs=2", ov);
+        cb_err_hint("KEY is a sweep setting (`cbound run --schema` lists them); VALUE is YAML: 0.1, [0.01, 0.1] or "
+                    "{linspace: [0, 1, 5]}");
+        return st;
+    }
+    snprintf(key, sizeof key, "%.*s", (int)(eq - ov), ov);
+    const char *file = c->file;
+    c->file = "(command line)";
+    int idx = find_setting(key);
+    yaml_document_t doc, saved = c->doc;
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)(eq + 1), strlen(eq + 1));
+    CbStatus st = CB_OK;
+    if (idx < 0 && (is_section(key) || !strcmp(key, "methods"))) {
+        st = CB_ERR(CB_EINVAL, "(command line): key '%s': a whole section cannot be set on the command line", key);
+        if (!strcmp(key, "methods")) cb_err_hint("the methods and their grids are set in the sweep file: edit it, or a copy");
+        else cb_err_hint("set its settings one at a time, e.g. %s.%s=VALUE (`cbound run --schema` lists them)", key,
+                         !strcmp(key, "data") ? "n_train" : !strcmp(key, "model") ? "depth" :
+                         !strcmp(key, "train") ? "lr" : "code");
+    } else if (idx < 0) {
+        yaml_node_t k = text_node(key, 1);
+        const char *dot = strrchr(key, '.');
+        char prefix[128] = "";
+        if (dot) snprintf(prefix, sizeof prefix, "%.*s", (int)(dot - key), key);
+        st = unknown_key(c, &k, key, prefix);
+    } else if (!yaml_parser_load(&parser, &doc)) {
+        st = CB_ERR(CB_EFORMAT, "(command line): key '%s': not a YAML value: '%s'", key, eq + 1);
+    } else {
+        c->doc = doc;
+        yaml_node_t empty = text_node("", 1);
+        yaml_node_t *v = yaml_document_get_root_node(&c->doc);
+        if (!v) v = &empty; /* KEY= : an empty value, which set_value judges */
+        for (int i = 0; i < c->n_saxes; ++i) /* the override replaces the file's list */
+            if (c->saxes[i].setting == idx) {
+                free(c->saxes[i].val);
+                c->saxes[i--] = c->saxes[--c->n_saxes];
+            }
+        if (is_axis_node(c, v) && axis_type(&SETTINGS[idx])) st = setting_axis(c, idx, v);
+        else st = set_value(c, idx, v);
+        c->doc = saved;
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    c->file = file;
+    return st;
+}
+
 CbStatus cb_sweep_parse(const char *file, const char *text, CbSweep *s)
+{
+    return cb_sweep_parse_with(file, text, NULL, 0, s);
+}
+
+CbStatus cb_sweep_parse_with(const char *file, const char *text, char *const *overrides, int n_overrides, CbSweep *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->file, sizeof s->file, "%s", file);
     size_t len = strlen(text);
-    s->text = cb_malloc(len + 1);
+    /* The text that keys the run and goes into the results file: the file, then the
+     * overrides as comments (so a run with other overrides is another sweep). */
+    size_t extra = 64;
+    for (int i = 0; i < n_overrides; ++i) extra += strlen(overrides[i]) + 8;
+    s->text = cb_malloc(len + extra + 1);
     memcpy(s->text, text, len + 1);
-    s->text_hash = cb_rng_hash64(text, len, CB_RNG_HASH_INIT);
+    if (n_overrides) {
+        char *block = cb_malloc(extra);
+        size_t n = (size_t)snprintf(block, extra, "%s# command-line overrides:\n", len && text[len - 1] != '\n' ? "\n" : "");
+        for (int i = 0; i < n_overrides; ++i) n += (size_t)snprintf(block + n, extra - n, "#   %s\n", overrides[i]);
+        /* a text that already ends with the block (the one rank 0 sends) is not extended twice */
+        if (!(len >= n && !strcmp(text + len - n, block))) memcpy(s->text + len, block, n + 1);
+        free(block);
+    }
+    s->text_hash = cb_rng_hash64(s->text, strlen(s->text), CB_RNG_HASH_INIT);
     cb_model_spec_default(&s->base);
     measure_default(&s->measure);
 
@@ -932,8 +1641,14 @@ CbStatus cb_sweep_parse(const char *file, const char *text, CbSweep *s)
     yaml_node_t *root = yaml_document_get_root_node(&c->doc);
     if (!root) st = CB_ERR(CB_EINVAL, "%s:1: the sweep file is empty", file);
     if (st == CB_OK) st = walk_mapping(c, root, "");
+    for (int i = 0; i < n_overrides && st == CB_OK; ++i) st = apply_override(c, overrides[i]);
     if (st == CB_OK) st = finish(c);
     yaml_document_delete(&c->doc);
+    for (int i = 0; i < c->n_model_globs; ++i) free(c->model_globs[i]);
+    free(c->model_globs);
+    free(c->shapes);
+    for (int i = 0; i < c->n_saxes; ++i) free(c->saxes[i].val);
+    free(c->saxes);
     free(c);
     if (st != CB_OK) {
         cb_sweep_free(s);
@@ -942,7 +1657,9 @@ CbStatus cb_sweep_parse(const char *file, const char *text, CbSweep *s)
     return CB_OK;
 }
 
-CbStatus cb_sweep_load(const char *path, CbSweep *s)
+CbStatus cb_sweep_load(const char *path, CbSweep *s) { return cb_sweep_load_with(path, NULL, 0, s); }
+
+CbStatus cb_sweep_load_with(const char *path, char *const *overrides, int n_overrides, CbSweep *s)
 {
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "rb");
@@ -966,8 +1683,70 @@ CbStatus cb_sweep_load(const char *path, CbSweep *s)
         return CB_ERR(CB_EFORMAT, "%s: expected a YAML text file (at most 64 MiB, no NUL bytes), found %s", path,
                       err ? "a read error" : "something else");
     }
-    CbStatus st = cb_sweep_parse(path, text, s);
+    CbStatus st = cb_sweep_parse_with(path, text, overrides, n_overrides, s);
     free(text);
+    return st;
+}
+
+/* Number of the first line of the sweep text that contains `key` (e.g.
+ * "n_train:"), else `dflt`. */
+static int text_line(const CbSweep *s, const char *key, int dflt)
+{
+    const char *hit = strstr(s->text, key);
+    if (!hit) return dflt;
+    int line = 1;
+    for (const char *p = s->text; p < hit; ++p) line += *p == '\n';
+    return line;
+}
+
+/* Reads every data file whole (all samples, every byte: truncation, trailing
+ * bytes, labels, ragged or non-numeric CSV rows) and checks that n_train and
+ * n_test fit, so a damaged file or an impossible setting is an error before any
+ * results file exists rather than a failed task later. */
+static CbStatus check_data_body(const CbSweep *s, const CbDataSpec *d)
+{
+    if (!strcmp(d->kind, "gaussian")) return CB_OK; /* generated: nothing on disk */
+    CbDataSpec all = *d;
+    all.n_train = all.n_test = 0;
+    CbData tr, te;
+    CB_TRY(cb_data_load(&all, &tr, &te));
+    size_t ntr = tr.n, nte = te.n;
+    cb_data_free(&tr);
+    cb_data_free(&te);
+    const char *what = d->n_train > ntr ? "n_train" : d->n_test > nte ? "n_test" : NULL;
+    if (!what) return CB_OK;
+    CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key 'data.%s': expected at most %zu (the %s set's samples), found %zu",
+                         s->file, text_line(s, d->n_train > ntr ? "n_train:" : "n_test:", text_line(s, "data:", 1)), what, d->n_train > ntr ? ntr : nte,
+                         d->n_train > ntr ? "training" : "test", d->n_train > ntr ? d->n_train : d->n_test);
+    cb_err_hint("lower %s, or set it to 0 for all samples", what);
+    return st;
+}
+
+/* Model files against the sweep's data: input width = features, output width =
+ * classes (or regression targets); an error names the file and the line of model.file. */
+static CbStatus check_model_files(const CbSweep *s, const CbDataSpec *d)
+{
+    int any = 0;
+    for (int k = 0; k < s->n_stages; ++k) any |= s->stages[k].file[0] != '\0';
+    if (!any) return CB_OK;
+    CbData tr, te;
+    CB_TRY(cb_data_load(d, &tr, &te));
+    CbStatus st = CB_OK;
+    for (int k = 0; k < s->n_stages && st == CB_OK; ++k) {
+        const CbStage *g = &s->stages[k];
+        if (!g->file[0] || memcmp(&g->spec.data, d, sizeof *d)) continue;
+        CbTrainSpec spec = g->spec;
+        if (cb_model_spec_resolve(&spec, &tr) != CB_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", cb_err_msg());
+            st = CB_ERR(CB_EINVAL, "%s:%d: key 'model.file': %s does not fit the sweep's data: %s", s->file,
+                        text_line(s, "file:", 1), g->file, msg);
+            cb_err_hint("the model must map the data's %zu features to its %zu %s", tr.d,
+                        tr.n_classes ? tr.n_classes : tr.n_targets, tr.n_classes ? "classes" : "targets");
+        }
+    }
+    cb_data_free(&tr);
+    cb_data_free(&te);
     return st;
 }
 
@@ -977,24 +1756,44 @@ CbStatus cb_sweep_check_data(const CbSweep *s)
     for (int i = 0; i < s->n_tasks; ++i) needs |= s->tasks[i].stage >= 0;
     if (!needs) return CB_OK;
     cb_err_clear();
-    if (cb_data_check(&s->base.data) == CB_OK) return CB_OK;
+    /* every distinct data set of the stages (data settings may vary across them) */
+    CbStatus st0 = CB_OK;
+    for (int k = 0; k < s->n_stages && st0 == CB_OK; ++k) {
+        const CbDataSpec *d = &s->stages[k].spec.data;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; ++j) seen = !memcmp(&s->stages[j].spec.data, d, sizeof *d);
+        if (seen) continue;
+        st0 = cb_data_check(d);
+        if (st0 == CB_OK) st0 = check_data_body(s, d);
+        if (st0 == CB_OK) st0 = check_model_files(s, d);
+        if (st0 == CB_OK && !d->content[0] && strcmp(d->kind, "gaussian"))
+            st0 = CB_ERR(CB_EIO, "the data files could not be read to key the stages");
+    }
+    if (st0 == CB_OK) return CB_OK;
+    if (strstr(cb_err_msg(), "key 'model.file'")) return st0;
+    if (strstr(cb_err_msg(), "key 'data.")) return st0; /* already names the place */
     char msg[2048], hint[1024];
     snprintf(msg, sizeof msg, "%s", cb_err_msg());
     snprintf(hint, sizeof hint, "%s", cb_err_hint_msg());
     /* Point at the data section's line. */
-    int line = 1;
-    const char *p = s->text;
-    for (int l = 1; p && *p; ++l) {
-        if (!strncmp(p, "data:", 5)) {
-            line = l;
-            break;
-        }
-        p = strchr(p, '\n');
-        if (p) ++p;
-    }
-    CbStatus st = CB_ERR(CB_EIO, "%s:%d: key 'data': %s", s->file, line, msg);
+    CbStatus st = CB_ERR(st0 == CB_EIO ? CB_EIO : CB_EFORMAT, "%s:%d: key 'data': %s", s->file,
+                         text_line(s, "data:", 1), msg);
     if (hint[0]) cb_err_hint("%s", hint);
     return st;
+}
+
+void cb_sweep_task_label(const CbSweep *s, const CbTask *t, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "%s", t->params_text[0] ? t->params_text : "(defaults)");
+    const char *full = s->measures[t->measure].full; /* "measure.a=1;measure.b=2;..." */
+    for (int i = 0; i < s->n_measure_vary && n < len; ++i) {
+        size_t kl = strlen(s->measure_vary[i]);
+        for (const char *p = full; *p; p += strcspn(p, ";"), p += *p == ';')
+            if (!strncmp(p, s->measure_vary[i], kl) && p[kl] == '=') {
+                n += (size_t)snprintf(buf + n, len - n, " %.*s", (int)strcspn(p, ";"), p);
+                break;
+            }
+    }
 }
 
 void cb_sweep_free(CbSweep *s)
@@ -1004,7 +1803,29 @@ void cb_sweep_free(CbSweep *s)
     free(s->seeds);
     free(s->stages);
     free(s->tasks);
+    free(s->measures);
     memset(s, 0, sizeof *s);
+}
+
+CbStatus cb_sweep_shard(CbSweep *s, int i, int n)
+{
+    if (n < 1 || i < 0 || i >= n)
+        return CB_ERR(CB_EINVAL, "shard %d/%d: expected I/N with 0 <= I < N", i, n);
+    int kept = 0;
+    for (int j = 0; j < s->n_tasks; ++j) {
+        const CbTask *t = &s->tasks[j];
+        uint64_t key = t->stage >= 0 ? s->stages[t->stage].key : t->key;
+        if (key % (uint64_t)n != (uint64_t)i) continue;
+        s->tasks[kept++] = *t; /* index stays the full sweep's */
+    }
+    s->n_tasks = kept;
+    s->shard_i = i;
+    s->shard_n = n;
+    size_t ol = strlen(s->output);
+    char out[1024];
+    snprintf(out, sizeof out, "%.*s.shard-%d-of-%d.h5", (int)(ol - 3), s->output, i, n);
+    snprintf(s->output, sizeof s->output, "%s", out);
+    return CB_OK;
 }
 
 int cb_sweep_find_task(const CbSweep *s, const char *key_hex)
@@ -1024,8 +1845,10 @@ static const char *type_name(Type t)
     case T_SIZE: case T_INT: case T_HIDDEN: return "integer";
     case T_DBL: return "number";
     case T_BOOL: return "true/false";
-    case T_ACT: case T_INIT: case T_OPT: case T_SCALE: case T_KIND: return "word";
+    case T_ACT: case T_INIT: case T_OPT: case T_SCALE: case T_KIND: case T_FEAT: return "word";
     case T_WIDTHS: case T_SEEDS: case T_DROPS: return "list of integers";
+    case T_FILES: return "path(s)";
+    case T_LAYERS: return "list (of lists) of integers";
     }
     return "";
 }
@@ -1045,7 +1868,7 @@ void cb_sweep_print_schema(FILE *f)
         void *p = target_ptr(&c, st);
         char dflt[128] = "", range[96] = "";
         switch (st->type) {
-        case T_STR: case T_KIND: snprintf(dflt, sizeof dflt, "\"%s\"", (const char *)p); break;
+        case T_STR: case T_KIND: case T_FEAT: snprintf(dflt, sizeof dflt, "\"%s\"", (const char *)p); break;
         case T_U64: snprintf(dflt, sizeof dflt, "%" PRIu64, *(const uint64_t *)p); break;
         case T_SIZE: snprintf(dflt, sizeof dflt, "%zu", *(const size_t *)p); break;
         case T_INT: case T_BOOL: case T_HIDDEN: snprintf(dflt, sizeof dflt, "%d", *(const int *)p); break;
@@ -1054,7 +1877,9 @@ void cb_sweep_print_schema(FILE *f)
         case T_INIT: snprintf(dflt, sizeof dflt, "%s", INIT_NAMES[*(const CbInit *)p == CB_INIT_GAUSSIAN]); break;
         case T_OPT: snprintf(dflt, sizeof dflt, "%s", OPT_NAMES[*(const CbOpt *)p == CB_OPT_ADAM]); break;
         case T_SCALE: snprintf(dflt, sizeof dflt, "%s", cb_data_scale_name(*(const CbScale *)p)); break;
-        case T_WIDTHS: snprintf(dflt, sizeof dflt, "(required)"); break;
+        case T_WIDTHS: snprintf(dflt, sizeof dflt, "(required unless model.file)"); break;
+        case T_FILES: snprintf(dflt, sizeof dflt, "(none: train)"); break;
+        case T_LAYERS: snprintf(dflt, sizeof dflt, "(alternative to depth + widths)"); break;
         case T_SEEDS: snprintf(dflt, sizeof dflt, "[1]"); break;
         case T_DROPS: snprintf(dflt, sizeof dflt, "[]"); break;
         }

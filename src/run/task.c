@@ -2,16 +2,18 @@
  * task — cb_task_run, the life of one task, top to bottom:
  *     model (the stage's trained model, given) -> compress (the method, on a
  *     clone) -> check -> evaluate -> count -> measure -> bounds -> record
- * The caller (src/farm.c, or `cbound task`) supplies the data and the loaded
+ * The caller (src/run/farm.c, or `cbound task`) supplies the data and the loaded
  * model in the context and turns a failing status into a "failed" row with
  * cb_err_msg() as the reason; nothing here exits or prints.
- * Original-model metrics come from the model file (cb_model_train evaluated
- * them on the same data), so every task of a stage reports the same values.
+ * Original-model metrics are measured here on the task's data, so every task of a
+ * stage reports the same values, for trained models and model files alike.
  */
 #include "cbound/task.h"
 #include "cbound/err.h"
 #include "cbound/bounds.h"
+#include "cbound/code.h"
 #include "cbound/measure.h"
+#include "cbound/method.h"
 #include "cbound/sketch.h"
 #include "cbound/train.h"
 
@@ -43,24 +45,26 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
     if (!ctx->model || !ctx->train || !ctx->test || !ctx->train_config)
         return CB_ERR(CB_EINVAL, "task %s: method %s needs a trained model and data", ctx->key_hex, m->name);
 
-    /* 1. The original model and its metrics (measured when it was trained). */
+    /* 1. The original model and its metrics, measured here on the task's data (a model
+     *    file brought by a researcher carries no metrics for this data). */
     const CbMlp *orig = ctx->model->mlp;
     cb_result_init(res, orig->depth);
-    res->task[CB_T_orig_train_loss] = ctx->model->metrics.train_loss;
-    res->task[CB_T_orig_train_acc] = ctx->model->metrics.train_acc;
-    res->task[CB_T_orig_test_loss] = ctx->model->metrics.test_loss;
-    res->task[CB_T_orig_test_acc] = ctx->model->metrics.test_acc;
+    CbLoss loss = ctx->train_config->loss;
+    CbStatus st = cb_train_eval(orig, loss, ctx->train, &res->task[CB_T_orig_train_loss],
+                                &res->task[CB_T_orig_train_acc], NULL);
+    if (st == CB_OK)
+        st = cb_train_eval(orig, loss, ctx->test, &res->task[CB_T_orig_test_loss], &res->task[CB_T_orig_test_acc], NULL);
+    if (st != CB_OK) return st;
 
     /* 2. Compress a clone in place. */
     CbMlp *comp = cb_mlp_clone(orig);
     double t0 = mono_now();
-    CbStatus st = m->compress(ctx, comp, res);
+    st = m->compress(ctx, comp, res);
     res->task[CB_T_compress_s] = mono_now() - t0;
     if (st == CB_OK) st = cb_mlp_check_finite(comp, "the compressed model");
 
     /* 3. Evaluate the compressed model on the same data. */
     double t1 = mono_now();
-    CbLoss loss = ctx->train_config->loss;
     if (st == CB_OK)
         st = cb_train_eval(comp, loss, ctx->train, &res->task[CB_T_train_loss], &res->task[CB_T_train_acc], NULL);
     if (st == CB_OK)
@@ -74,7 +78,7 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
     /* 4. Count what the compression kept. */
     if (st == CB_OK) cb_measure_layers(orig, comp, res); /* nnz, j_r/j_c, ||W||_F, ||Delta||_F */
 
-    /* 5. Measure (norms, Latala brackets, j_r/j_c, margins, sketches: issue 5/6,
+    /* 5. Measure (norms, Latala brackets, j_r/j_c, margins, sketches,
      *    according to ctx->measure) and 6. bounds — the measurement modules'
      *    calls go here, filling res->layers, res->task and res->bounds. */
     /*    One double forward pass of each model over the training inputs, shared by
@@ -87,14 +91,22 @@ CbStatus cb_task_run(const CbTaskCtx *ctx, CbResult *res)
         mctx.logits_comp = z_comp = cb_mlp_logits_d(comp, ctx->train->x, ctx->train->n);
         cb_measure_output_error_logits(mctx.logits_orig, z_comp, ctx->train->n, orig->widths[orig->depth], res);
     }
-    if (st == CB_OK && ctx->measure && ctx->measure->sketch) /* sketch_* columns (issue 6), before bounds */
+    if (st == CB_OK && ctx->measure && ctx->measure->sketch) /* sketch_* columns, before bounds */
         for (int l = 0; st == CB_OK && l < comp->depth; ++l)
             st = cb_sketch_measure_layer(ctx->seed, ctx->key, l, comp->W[l], comp->widths[l + 1],
                                          comp->widths[l], &res->layers[l], NULL);
     if (st == CB_OK && (!ctx->measure || ctx->measure->norms || ctx->measure->margins))
-        st = cb_bounds_run(&mctx, orig, comp, res); /* norms, Latala, j_r/j_c, margins, bounds (issue 5) */
+        st = cb_bounds_run(&mctx, orig, comp, res); /* norms, Latala, j_r/j_c, margins, bounds */
+    /* 7. The code length of the decoded model and its Occam bound (Langford 2005 Thm 4.1;
+     *    Lotfi et al. 2022): the method's own code (subspace), or with measure.code = N
+     *    the weights code at N levels; fills code_bits*, train_err_count, occam_bound*. */
+    if (st == CB_OK) st = cb_code_task_bound(ctx, comp, res);
 
     res->task[CB_T_measure_s] = mono_now() - t1;
+    if (st == CB_OK && ctx->comp_out) {
+        *ctx->comp_out = comp;
+        comp = NULL;
+    }
     free(z_orig);
     free(z_comp);
     cb_mlp_free(comp);

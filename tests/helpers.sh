@@ -1,0 +1,43 @@
+# tests/helpers.sh — shell helpers the script tests (tests/test_*.sh) source:
+#   . tests/helpers.sh        (from the repository root, before any cd elsewhere)
+#
+# wait_until SECONDS WHAT CMD...   poll CMD every 0.1 s until it succeeds; on timeout print
+#                                  "# timed out after SECONDS s waiting for WHAT" and return 1.
+#                                  Tests wait for events (a file, a log line, a journal record,
+#                                  a job state) this way, never for a fixed time: the timeout is
+#                                  generous because a loaded machine is slow, not wrong.
+#                                  CMD's arguments are expanded once, at the call: to poll
+#                                  "$(…)", wrap the test in a function.
+# journal_records FILE             number of task records ("CBR1") in a results journal (0 if none)
+# private_copy SRC DEST            copy the cbound binary to DEST and check that it runs, retrying
+#                                  while a concurrent `make` relinks SRC; returns 1 if it never does.
+
+wait_until() {
+    local timeout=$1 what=$2
+    shift 2
+    local end=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            echo "# timed out after ${timeout} s waiting for $what"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+journal_records() {
+    [ -s "$1" ] || { echo 0; return; }
+    # grep, not python: tests poll this while ranks keep both cores busy, and a python start
+    # under that load is slow enough to let several more tasks finish before a signal is sent
+    LC_ALL=C grep -aoF CBR1 "$1" 2>/dev/null | wc -l
+}
+
+private_copy() {
+    local try
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        cp "$1" "$2" 2>/dev/null && "$2" --version >/dev/null 2>&1 && return 0
+        sleep 3
+    done
+    echo "# could not copy a working $1 to $2"
+    return 1
+}
