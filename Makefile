@@ -12,6 +12,10 @@
 #   DEPS_CHECK=0    skip the Debian package check (other distributions, module systems)
 
 VERSION := 0.1.0
+# Compile on every core unless the command line says otherwise (make -j1 for a serial build).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 SAN ?= 0
 NP ?= 2
 ifeq ($(filter $(SAN),0 1),)
