@@ -146,6 +146,27 @@ check "cbound compress wrote the compressed model, identical to the sweep's save
 check "cbound compress refuses to overwrite its output" test $? -eq 1
 "$CB" compress net.h5 --method mbp --param d=0.5 >/dev/null 2>&1
 check "cbound compress without data: usage error (exit 2)" test $? -eq 2
+# a model trained on the random conv feature map (cbound train --features conv): compressed
+# with the same map it keeps its metrics; with another draw of the map (another data.seed) or
+# none it is refused before any work, naming both maps. Numbers on the command line stay numbers.
+if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    "$CB" train --quiet --data fashion-mnist --n-train 300 --n-test 100 --features conv --data-seed 5 \
+        --depth 2 --width 16 --opt adam --lr 0.003 --epochs 10 -o phi.h5 >phi.log 2>&1; rc=$?
+    check "cbound train --features conv: a 576-input model (rc $rc)" grep -q "^network    576-16-10" <("$CB" info phi.h5)
+    phi_data=(--data.kind fashion-mnist --data.n_train 300 --data.n_test 100 --data.features conv)
+    "$CB" compress phi.h5 --method noop "${phi_data[@]}" --data.seed 5 >phi-same.txt 2>&1; rc=$?
+    want=$("$CB" info phi.h5 | sed -n 's/.*test loss [0-9.]* acc \([0-9.]*\).*/\1/p')
+    got=$(awk '$1 == "test_acc" {printf "%.4f", $2}' phi-same.txt)
+    check "cbound compress, same feature map: the model's test accuracy ($got = $want, rc $rc)" test "$rc:$got" = "0:$want"
+    "$CB" compress phi.h5 --method noop "${phi_data[@]}" --data.seed 6 >phi-other.txt 2>&1; rc=$?
+    check "cbound compress, another draw of the map: refused (rc $rc), names both" \
+        grep -q "phi.h5 was trained on the feature map conv (16 filters, pool 4, gain 10, data.seed 5); the sweep's data gives conv (16 filters, pool 4, gain 10, data.seed 6)" phi-other.txt
+    "$CB" compress phi.h5 --method noop --data.kind fashion-mnist --data.n_train 300 >phi-none.txt 2>&1; rc=$?
+    check "cbound compress, no feature map: refused (rc $rc), says to set it" \
+        grep -q "hint: set data.features: conv, .* data.seed: 5 (the model's)" phi-none.txt
+else
+    echo "# (no Fashion-MNIST: feature-map model checks skipped)"
+fi
 k1=$("$CB" run --dry-run mf.yaml 2>/dev/null | awk '$1 == "0" {print $3}')
 mkdir -p elsewhere && cp net.h5 elsewhere/renamed.h5
 sed 's|file: net.h5|file: elsewhere/renamed.h5|' mf.yaml >mf2.yaml

@@ -637,11 +637,13 @@ int cb_cli_compress(int argc, char **argv)
         return 0;
     }
     const char *model = NULL, *method = NULL, *out = NULL, *seed = "1";
-    int force = 0;
+    int force = 0, n_ov = 0, has_data = 0;
     size_t cap = 1 << 16;
-    char *sect[3], *grid = cb_calloc(1, cap);
+    char *grid = cb_calloc(1, cap);
+    /* --data.KEY V etc. become the overrides "data.KEY=V" of `cbound run`: the value is YAML
+     * (a number stays a number), checked with the sweep file's messages */
+    char **ov = cb_calloc((size_t)argc, sizeof *ov);
     static const char *const names[3] = {"data", "train", "measure"};
-    for (int k = 0; k < 3; ++k) sect[k] = cb_calloc(1, cap);
     int rc = 0;
     for (int i = 1; i < argc && !rc; ++i) {
         const char *a = argv[i];
@@ -665,31 +667,39 @@ int cb_cli_compress(int argc, char **argv)
             for (int j = 0; j < 3; ++j)
                 if (!strncmp(a + 2, names[j], strlen(names[j])) && a[2 + strlen(names[j])] == '.') k = j;
             if (k < 0 || strncmp(a, "--", 2)) { rc = compress_usage("unknown option", a); break; }
-            snprintf(sect[k] + strlen(sect[k]), cap - strlen(sect[k]), "  %s: \"%s\"\n", a + 3 + strlen(names[k]), v);
+            size_t len = strlen(a + 2) + strlen(v) + 2;
+            ov[n_ov] = cb_malloc(len);
+            snprintf(ov[n_ov++], len, "%s=%s", a + 2, v);
+            has_data |= k == 0;
         }
     }
     if (!rc && (!model || !method)) rc = compress_usage("expected a model file and --method NAME", NULL);
-    if (!rc && !sect[0][0]) rc = compress_usage("expected --data.kind KIND (and the data settings of the sweep)", NULL);
+    if (!rc && !has_data) rc = compress_usage("expected --data.kind KIND (and the data settings of the sweep)", NULL);
     if (!rc && out && !force && access(out, F_OK) == 0) {
         if (rank0()) fprintf(stderr, "cbound compress: error: %s exists (use --force to overwrite)\n", out);
         rc = 1;
     }
     if (rc || !rank0()) {
-        for (int k = 0; k < 3; ++k) free(sect[k]);
+        for (int k = 0; k < n_ov; ++k) free(ov[k]);
+        free(ov);
         free(grid);
         return rc;
     }
-    /* The one-task sweep this command is. Strings are quoted; the loader parses numbers. */
+    /* The one-task sweep this command is (method parameters quoted: the grid parses them). */
     char *text = cb_malloc(4 * cap);
-    int n = snprintf(text, 4 * cap, "name: compress\nseed: %s\noutput: compress.h5\nmodel:\n  file: \"%s\"\n", seed, model);
-    for (int k = 0; k < 3; ++k)
-        if (sect[k][0]) n += snprintf(text + n, 4 * cap - (size_t)n, "%s:\n%s", names[k], sect[k]);
-    snprintf(text + n, 4 * cap - (size_t)n, "methods:\n  - name: %s\n    grid: {%s}\n", method, grid);
-    for (int k = 0; k < 3; ++k) free(sect[k]);
+    snprintf(text, 4 * cap, "name: compress\nseed: %s\noutput: compress.h5\nmodel:\n  file: \"%s\"\n"
+             "methods:\n  - name: %s\n    grid: {%s}\n", seed, model, method, grid);
     free(grid);
     CbSweep s;
-    CbStatus st = cb_sweep_parse("(cbound compress)", text, &s);
+    CbStatus st = cb_sweep_parse_with("(cbound compress)", text, ov, n_ov, &s);
     free(text);
+    for (int k = 0; k < n_ov; ++k) free(ov[k]);
+    free(ov);
+    if (st == CB_OK && s.n_tasks != 1) {
+        st = CB_ERR(CB_EINVAL, "the settings given make %d tasks; cbound compress runs one (give single values, "
+                    "not lists)", s.n_tasks);
+        cb_sweep_free(&s);
+    }
     if (st == CB_OK && (st = cb_sweep_check_data(&s)) != CB_OK) cb_sweep_free(&s);
     if (st != CB_OK) {
         cb_err_report("cbound compress");

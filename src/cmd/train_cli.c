@@ -10,6 +10,7 @@
  * the other ranks wait.
  */
 #include "cbound/cli.h"
+#include "cbound/features.h"
 #include "cbound/model.h"
 
 #include <getopt.h>
@@ -38,6 +39,8 @@ static const char USAGE[] =
     "  --regression          csv / gaussian: real-valued target, MSE loss\n"
     "  --dim D --teacher-width W --noise S   gaussian teacher data (with --classes K or --regression)\n"
     "  --data-seed S         seed of the data streams (gaussian data, random subsets; default 0)\n"
+    "  --features F          none (default) | conv: a fixed random conv feature map in front of the MLP\n"
+    "                        (docs/data.md);  --conv-filters N (16) --conv-pool P (4) --conv-gain G (10)\n"
     "model:\n"
     "  --layers W0,W1,...,WL every width, input first (0 = from the data), as the sweep's\n"
     "                        model.layers; default 0,784,0\n"
@@ -59,7 +62,7 @@ enum {
     O_FORCE = 256, O_CONFIG, O_DATA, O_DATA_PATH, O_N_TRAIN, O_N_TEST, O_SCALE, O_TARGET, O_REGRESSION, O_DIM,
     O_TEACHER, O_NOISE, O_DATA_SEED, O_WIDTHS, O_DEPTH, O_WIDTH, O_CLASSES, O_ACT, O_BETA, O_BIAS, O_NO_BIAS,
     O_INIT, O_SIGMA, O_LOSS, O_OPT, O_LR, O_MOMENTUM, O_WD, O_EPOCHS, O_BATCH, O_DROPS, O_DROP_FACTOR, O_STOP_CE,
-    O_SEED, O_QUIET
+    O_SEED, O_QUIET, O_FEATURES, O_CONV_FILTERS, O_CONV_POOL, O_CONV_GAIN
 };
 
 static const struct option OPTS[] = {
@@ -81,6 +84,8 @@ static const struct option OPTS[] = {
     {"batch", required_argument, NULL, O_BATCH}, {"drops", required_argument, NULL, O_DROPS},
     {"drop-factor", required_argument, NULL, O_DROP_FACTOR}, {"stop-ce", required_argument, NULL, O_STOP_CE},
     {"seed", required_argument, NULL, O_SEED}, {"quiet", no_argument, NULL, O_QUIET},
+    {"features", required_argument, NULL, O_FEATURES}, {"conv-filters", required_argument, NULL, O_CONV_FILTERS},
+    {"conv-pool", required_argument, NULL, O_CONV_POOL}, {"conv-gain", required_argument, NULL, O_CONV_GAIN},
     /* the sweep's names for the same settings (one vocabulary: `cbound run --schema`) */
     {"data.kind", required_argument, NULL, O_DATA}, {"data.path", required_argument, NULL, O_DATA_PATH},
     {"data.n_train", required_argument, NULL, O_N_TRAIN}, {"data.n_test", required_argument, NULL, O_N_TEST},
@@ -88,6 +93,8 @@ static const struct option OPTS[] = {
     {"data.dim", required_argument, NULL, O_DIM}, {"data.teacher_width", required_argument, NULL, O_TEACHER},
     {"data.noise", required_argument, NULL, O_NOISE}, {"data.seed", required_argument, NULL, O_DATA_SEED},
     {"data.n_classes", required_argument, NULL, O_CLASSES}, {"model.layers", required_argument, NULL, O_WIDTHS},
+    {"data.features", required_argument, NULL, O_FEATURES}, {"data.conv_filters", required_argument, NULL, O_CONV_FILTERS},
+    {"data.conv_pool", required_argument, NULL, O_CONV_POOL}, {"data.conv_gain", required_argument, NULL, O_CONV_GAIN},
     {"model.depth", required_argument, NULL, O_DEPTH}, {"model.activation", required_argument, NULL, O_ACT},
     {"model.beta", required_argument, NULL, O_BETA}, {"model.init", required_argument, NULL, O_INIT},
     {"model.sigma", required_argument, NULL, O_SIGMA}, {"train.opt", required_argument, NULL, O_OPT},
@@ -178,6 +185,18 @@ static int parse_args(int argc, char **argv, CbTrainSpec *s, const char **out, i
             case O_TEACHER: s->data.teacher_width = (size_t)cb_cli_long("--teacher-width", optarg, 1, 1L << 30); break;
             case O_NOISE: s->data.noise = cb_cli_double("--noise", optarg, 0, 1e300); break;
             case O_DATA_SEED: s->data.seed = (uint64_t)cb_cli_long("--data-seed", optarg, 0, INT64_MAX); break;
+            case O_FEATURES: {
+                CbFeaturesKind k;
+                if (strlen(optarg) >= sizeof s->data.features || cb_features_parse(optarg, &k) != CB_OK) {
+                    fprintf(stderr, "cbound train: error: option --features expects none or conv, got '%s'\n", optarg);
+                    return 2;
+                }
+                snprintf(s->data.features, sizeof s->data.features, "%s", optarg);
+                break;
+            }
+            case O_CONV_FILTERS: s->data.conv_filters = (size_t)cb_cli_long("--conv-filters", optarg, 1, CB_FEATURES_MAX_FILTERS); break;
+            case O_CONV_POOL: s->data.conv_pool = (size_t)cb_cli_long("--conv-pool", optarg, 1, CB_FEATURES_MAX_POOL); break;
+            case O_CONV_GAIN: s->data.conv_gain = cb_cli_double("--conv-gain", optarg, 0, 1e30); break;
             case O_WIDTHS: {
                 int n = parse_csv_list("--layers", optarg, list, CB_MODEL_MAX_DEPTH + 1, 0);
                 if (n < 2) {

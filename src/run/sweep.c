@@ -1055,6 +1055,39 @@ static void add_stage_shape(CbSweep *s, const size_t *widths, int depth, uint64_
     st->cost = 6 * params * ntr * st->spec.train.epochs / 1e9;
 }
 
+/* A model file trained on a feature map (its train_config names one) must be swept with
+ * the same map: another draw of φ feeds it other inputs and every number comes out wrong
+ * without any error. Files that name no settings (imported from PyTorch) are taken as is. */
+static CbStatus check_file_features(Ctx *c, const char *path, const CbModel *m, int line)
+{
+    if (!m->train_config || !m->train_config[0]) return CB_OK;
+    CbTrainSpec f;
+    if (cb_model_spec_parse(m->train_config, path, &f) != CB_OK) {
+        cb_err_clear();
+        return CB_OK; /* not ours to judge; the widths are still checked against the data */
+    }
+    const CbDataSpec *a = &f.data, *b = &c->s->base.data;
+    int conv_a = strcmp(a->features, "none") != 0, conv_b = strcmp(b->features, "none") != 0;
+    if (!conv_a && !conv_b) return CB_OK;
+    if (conv_a == conv_b && !strcmp(a->features, b->features) && a->conv_filters == b->conv_filters &&
+        a->conv_pool == b->conv_pool && a->conv_gain == b->conv_gain && a->seed == b->seed)
+        return CB_OK;
+    char fa[160], fb[160];
+    snprintf(fa, sizeof fa, conv_a ? "%s (%zu filters, pool %zu, gain %g, data.seed %" PRIu64 ")" : "%s", a->features,
+             a->conv_filters, a->conv_pool, a->conv_gain, a->seed);
+    snprintf(fb, sizeof fb, conv_b ? "%s (%zu filters, pool %zu, gain %g, data.seed %" PRIu64 ")" : "%s", b->features,
+             b->conv_filters, b->conv_pool, b->conv_gain, b->seed);
+    CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key 'model.file': %s was trained on the feature map %s; the sweep's data "
+                         "gives %s, so the model would see other inputs", c->file, line, path, fa, fb);
+    if (conv_a)
+        cb_err_hint("set data.features: %s, data.conv_filters: %zu, data.conv_pool: %zu, data.conv_gain: %g and "
+                    "data.seed: %" PRIu64 " (the model's)", a->features, a->conv_filters, a->conv_pool, a->conv_gain,
+                    a->seed);
+    else
+        cb_err_hint("remove data.features: the model was trained on the raw inputs");
+    return st;
+}
+
 /* A stage whose model comes from a file: the shape, activation and biases are the
  * file's; the key is the model's content hash with the data and training settings (a
  * changed file is a new stage; its path is not in the key). Nothing is trained: the
@@ -1072,6 +1105,11 @@ static CbStatus add_file_stage(Ctx *c, const char *path)
         cb_err_hint("model files are cbound model HDF5 files: `cbound train -o FILE`, or "
                     "`scripts/torch_interop.py export` for a PyTorch model");
         return st;
+    }
+    CbStatus fst = check_file_features(c, path, &m, line);
+    if (fst != CB_OK) {
+        cb_model_free(&m);
+        return fst;
     }
     for (int k = 0; k < s->n_stages; ++k)
         if (!strcmp(s->stages[k].file_hash, m.content_hash) && !memcmp(&s->stages[k].spec.data, &s->base.data, sizeof s->base.data) &&
