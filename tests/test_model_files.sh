@@ -164,6 +164,17 @@ if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     "$CB" compress phi.h5 --method noop --data.kind fashion-mnist --data.n_train 300 >phi-none.txt 2>&1; rc=$?
     check "cbound compress, no feature map: refused (rc $rc), says to set it" \
         grep -q "hint: set data.features: conv, .* data.seed: 5 (the model's)" phi-none.txt
+    # the inputs as the model sees them, for training elsewhere: its forward pass on the exported
+    # test inputs gives its recorded test accuracy
+    "$CB" data --kind fashion-mnist --n-train 300 --n-test 100 --features conv --seed 5 --export phi-data.h5 >export.log 2>&1
+    $PY -c "import h5py; f = h5py.File('phi-data.h5'); h5py.File('phi-in.h5', 'w')['x'] = f['test/x'][:]" 2>>export.log
+    "$CB" info phi.h5 --forward phi-in.h5 phi-out.h5 >>export.log 2>&1
+    got=$($PY -c "import h5py; y = h5py.File('phi-data.h5')['test/y'][:]; z = h5py.File('phi-out.h5')['logits'][:]
+print('%.4f' % (z.argmax(1) == y).mean())" 2>>export.log)
+    check "cbound data --export: the model's forward pass on the exported test inputs gives its test accuracy ($got = $want)" \
+        test "$got" = "$want"
+    "$CB" data --kind fashion-mnist --n-train 300 --n-test 100 --export phi-data.h5 >export2.log 2>&1; rc=$?
+    check "cbound data --export: refuses to overwrite (rc $rc)" grep -q "phi-data.h5 exists (use --force" export2.log
 else
     echo "# (no Fashion-MNIST: feature-map model checks skipped)"
 fi

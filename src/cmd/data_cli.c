@@ -1,17 +1,21 @@
 /*
  * data_cli — `cbound data`: load a data set the way a sweep would and print a
  * summary (shapes, classes and per-class counts, feature range, source files,
- * load time), so a user can check data.* settings before submitting a job.
+ * load time), so a user can check data.* settings before submitting a job; with
+ * --export, the inputs exactly as a model sees them (after scaling and the feature map)
+ * go to an HDF5 file, for training in another framework on the same inputs.
  * Only rank 0 loads and prints; other ranks return at once.
  */
 #include "cbound/cli.h"
 #include "cbound/data.h"
 
+#include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: cbound data [--kind KIND] [options]   (or the sweep's names: --data.kind, --data.n_train, ...)\n"
@@ -34,6 +38,10 @@ static const char usage_text[] =
     "  --features F        none (default) | conv: random 5x5 filters, ReLU, average pooling (docs/data.md)\n"
     "  --conv-filters N --conv-pool P --conv-gain G   conv features (default 16, 4, 10)\n"
     "  --dim D --classes K --teacher-width H --noise S   gaussian teacher data\n"
+    "  --export OUT.h5     also write the inputs as a model sees them (after scaling and the\n"
+    "                      feature map): /train/x, /test/x (float32, n x d) and /train/y, /test/y\n"
+    "                      (int32 labels) or /train/t, /test/t (float32 targets); the settings are\n"
+    "                      attributes. Refuses to overwrite OUT.h5 without --force\n"
     "\n"
     "example: cbound data --kind csv --path /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz\n";
 
@@ -69,6 +77,68 @@ static void summarize(const CbData *d)
 }
 
 /* Copy an option value into a fixed field, or exit 2 if it does not fit. */
+/* One float32 or int32 dataset NAME of shape (n, d) (d = 0: (n)) under group g. */
+static CbStatus write_array(hid_t g, const char *name, hid_t type, hid_t mem, const void *buf, size_t n, size_t d)
+{
+    hsize_t dims[2] = {n, d};
+    hid_t sp = H5Screate_simple(d ? 2 : 1, dims, NULL);
+    hid_t ds = sp < 0 ? -1 : H5Dcreate2(g, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t w = ds < 0 ? -1 : n ? H5Dwrite(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    if (ds >= 0) H5Dclose(ds);
+    if (sp >= 0) H5Sclose(sp);
+    return w < 0 ? CB_ERR(CB_EIO, "cannot write dataset %s", name) : CB_OK;
+}
+
+static CbStatus write_attr(hid_t f, const char *name, const char *text)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(text) + 1);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t w = a < 0 ? -1 : H5Awrite(a, t, text);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return w < 0 ? CB_ERR(CB_EIO, "cannot write attribute %s", name) : CB_OK;
+}
+
+/* The loaded splits as a model sees them, written to a temporary file renamed into place. */
+static CbStatus export_data(const char *out, const CbDataSpec *spec, const CbData *train, const CbData *test)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return CB_ERR(CB_EIO, "%s: cannot create", tmp);
+    CbStatus st = CB_OK;
+    const CbData *parts[2] = {train, test};
+    static const char *const names[2] = {"train", "test"};
+    for (int k = 0; k < 2 && st == CB_OK; ++k) {
+        const CbData *d = parts[k];
+        hid_t g = H5Gcreate2(f, names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0) st = CB_ERR(CB_EIO, "%s: cannot create group %s", tmp, names[k]);
+        if (st == CB_OK) st = write_array(g, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, d->x, d->n, d->d);
+        if (st == CB_OK && d->y) st = write_array(g, "y", H5T_STD_I32LE, H5T_NATIVE_INT32, d->y, d->n, 0);
+        if (st == CB_OK && d->t) st = write_array(g, "t", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, d->t, d->n, d->n_targets);
+        if (g >= 0) H5Gclose(g);
+    }
+    char v[64];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)spec->seed);
+    if (st == CB_OK) st = write_attr(f, "kind", spec->kind);
+    if (st == CB_OK) st = write_attr(f, "name", train->name);
+    if (st == CB_OK) st = write_attr(f, "content", spec->content);
+    if (st == CB_OK) st = write_attr(f, "seed", v);
+    if (st == CB_OK) st = write_attr(f, "features", cb_features_name(train->phi.kind));
+    if (st == CB_OK && train->phi.kind != CB_FEATURES_NONE) {
+        snprintf(v, sizeof v, "%zu filters, pool %zu, gain %g", train->phi.filters, train->phi.pool, train->phi.gain);
+        st = write_attr(f, "feature_map", v);
+    }
+    if (st == CB_OK) st = write_attr(f, "scale", cb_data_scale_name(spec->scale));
+    if (H5Fclose(f) < 0 && st == CB_OK) st = CB_ERR(CB_EIO, "%s: cannot close", tmp);
+    if (st == CB_OK && rename(tmp, out) != 0) st = CB_ERR(CB_EIO, "%s: cannot rename to %s", tmp, out);
+    if (st != CB_OK) remove(tmp);
+    return st;
+}
+
 static void set_str(char *dst, size_t len, const char *opt, const char *val)
 {
     if (!val || strlen(val) >= len) {
@@ -87,6 +157,8 @@ int cb_cli_data(int argc, char **argv)
     }
     CbDataSpec spec;
     cb_data_spec_default(&spec);
+    const char *export_to = NULL;
+    int force = 0;
     for (int i = 1; i < argc; ++i) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
@@ -101,7 +173,13 @@ int cb_cli_data(int argc, char **argv)
             }
             o = alias;
         }
-        if (!strcmp(o, "--kind")) set_str(spec.kind, sizeof spec.kind, o, v);
+        if (!strcmp(o, "--export")) {
+            if (!v) {
+                fprintf(stderr, "cbound data: option --export expects a file name\n\n%s", usage_text);
+                return 2;
+            }
+            export_to = v;
+        } else if (!strcmp(o, "--kind")) set_str(spec.kind, sizeof spec.kind, o, v);
         else if (!strcmp(o, "--path")) set_str(spec.path, sizeof spec.path, o, v);
         else if (!strcmp(o, "--test-path")) set_str(spec.test_path, sizeof spec.test_path, o, v);
         else if (!strcmp(o, "--target")) set_str(spec.target, sizeof spec.target, o, v);
@@ -126,6 +204,7 @@ int cb_cli_data(int argc, char **argv)
         } else {
             takes = 0;
             if (!strcmp(o, "--regression")) spec.regression = 1;
+            else if (!strcmp(o, "--force")) force = 1;
             else if (!strcmp(o, "--random-subset")) spec.random_subset = 1;
             else {
                 fprintf(stderr, "cbound data: unknown option '%s'\n\n%s", o, usage_text);
@@ -138,6 +217,10 @@ int cb_cli_data(int argc, char **argv)
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (rank != 0) return 0;
+    if (export_to && !force && access(export_to, F_OK) == 0) {
+        fprintf(stderr, "cbound data: error: %s exists (use --force to overwrite)\n", export_to);
+        return 1;
+    }
     CbData train, test;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -160,7 +243,17 @@ int cb_cli_data(int argc, char **argv)
     summarize(&train);
     summarize(&test);
     printf("load time: %.3f s\n", secs);
+    int rc = 0;
+    if (export_to) {
+        if (cb_data_content(&spec) != CB_OK) cb_err_clear(); /* gaussian data: generated, no files to hash */
+        if (export_data(export_to, &spec, &train, &test) != CB_OK) {
+            cb_err_report("cbound data");
+            rc = 1;
+        } else {
+            printf("exported %zu + %zu samples x %zu features to %s\n", train.n, test.n, train.d, export_to);
+        }
+    }
     cb_data_free(&train);
     cb_data_free(&test);
-    return 0;
+    return rc;
 }
