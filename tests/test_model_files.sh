@@ -9,7 +9,10 @@
 #     PyTorch layer are refused before any results file exists, naming the file;
 #  3. keys follow data contents: the same data path with changed contents gives new
 #     stage and task keys, and --resume then recomputes everything, giving the tables of a
-#     fresh run on the new contents.
+#     fresh run on the new contents;
+#  4. a model trained on the conv feature map (cbound train --features conv): cbound compress with
+#     the same map keeps its test accuracy, another draw of the map or none is refused naming both;
+#     cbound data --export gives the inputs the model sees (its forward pass on them, its accuracy).
 # The PyTorch side is scripts/examples/digits_torch.py, run through the tour of docs/models.md.
 # Prints "test_model_files: N passed, N failed".
 set -u
