@@ -814,9 +814,9 @@ static void test_spec(void)
 /* φ by its definition in include/cbound/features.h, written out here independently of
  * src/data/features.c: W (F, c, 5, 5) ~ N(0, 1)/sqrt(25 c) then b (F) ~ N(0, 0.1²), in
  * that order from stream (seed, CB_DATA_RNG_KEY, CB_RNG_FEATURES, 0); cross-correlation
- * of x − 0.13, ReLU, p x p averages, times the gain; long double sums. */
+ * of x − 0.13, ReLU (conv_abs: |·|), p x p averages, times the gain; long double sums. */
 static void phi_brute(size_t c, size_t h, size_t w, size_t F, size_t p, double gain, uint64_t seed,
-                      const float *x, size_t n, double *out)
+                      const float *x, size_t n, double *out, int absolute)
 {
     float *W = malloc(F * c * 25 * sizeof *W), *b = malloc(F * sizeof *b);
     CbStream s = cb_rng_stream(seed, 0x64617461ULL, 12, 0); /* "data", CB_RNG_FEATURES = 12 */
@@ -837,7 +837,8 @@ static void phi_brute(size_t c, size_t h, size_t w, size_t F, size_t p, double g
                                     for (size_t v = 0; v < 5; ++v)
                                         z += (long double)W[((f * c + ch) * 5 + u) * 5 + v] *
                                              ((long double)x[i * c * h * w + (ch * h + r + u) * w + t + v] - 0.13L);
-                            if (z > 0) sum += z;
+                            if (absolute) sum += z < 0 ? -z : z; /* conv_abs: |z| */
+                            else if (z > 0) sum += z;
                         }
                     out[i * dout + (f * oh + P) * ow + Q] = (double)(sum * gain / (long double)(p * p));
                 }
@@ -857,25 +858,28 @@ static void test_features(void)
 {
     /* 1. Against the brute force: one channel 12 x 16 (pool 2: 4 x 6 cells), three channels
      * 13 x 13 (pool 3: 3 x 3), pool 1, and 130 images (several im2col blocks and a partial one). */
-    const struct { size_t c, h, w, F, p, n; double gain; } cases[] = {
-        {1, 12, 16, 5, 2, 3, 2.5}, {3, 13, 13, 4, 3, 2, 0.375}, {1, 9, 9, 7, 1, 2, 10}, {1, 28, 28, 16, 4, 130, 10}};
+    const struct { size_t c, h, w, F, p, n; double gain; CbFeaturesKind kind; } cases[] = {
+        {1, 12, 16, 5, 2, 3, 2.5, CB_FEATURES_CONV}, {3, 13, 13, 4, 3, 2, 0.375, CB_FEATURES_CONV},
+        {1, 9, 9, 7, 1, 2, 10, CB_FEATURES_CONV}, {1, 28, 28, 16, 4, 130, 10, CB_FEATURES_CONV},
+        {3, 13, 13, 4, 3, 2, 0.375, CB_FEATURES_CONV_ABS}, {1, 28, 28, 16, 4, 20, 10, CB_FEATURES_CONV_ABS}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; ++k) {
-        CbFeatures f = {.kind = CB_FEATURES_CONV, .filters = cases[k].F, .pool = cases[k].p, .gain = cases[k].gain,
+        CbFeatures f = {.kind = cases[k].kind, .filters = cases[k].F, .pool = cases[k].p, .gain = cases[k].gain,
                         .seed = 2385 + k, .in_c = cases[k].c, .in_h = cases[k].h, .in_w = cases[k].w};
         size_t n = cases[k].n, din = f.in_c * f.in_h * f.in_w, dout = cb_features_dim(&f);
         float *x = malloc(n * din * sizeof *x), *fast = malloc(n * dout * sizeof *fast), *ref = malloc(n * dout * sizeof *ref);
         double *want = malloc(n * dout * sizeof *want);
         CbStream r = cb_rng_stream(2385, 31, CB_RNG_TEST, (uint32_t)k);
         for (size_t i = 0; i < n * din; ++i) x[i] = (float)cb_rng_uniform(&r);
-        phi_brute(f.in_c, f.in_h, f.in_w, f.filters, f.pool, f.gain, f.seed, x, n, want);
+        phi_brute(f.in_c, f.in_h, f.in_w, f.filters, f.pool, f.gain, f.seed, x, n, want, f.kind == CB_FEATURES_CONV_ABS);
         CbStatus s1 = cb_features_apply(&f, x, n, fast), s2 = cb_features_apply_ref(&f, x, n, ref);
         double e1 = max_rel(fast, want, n * dout), e2 = max_rel(ref, want, n * dout);
         size_t pos = 0;
         for (size_t i = 0; i < n * dout; ++i) pos += want[i] > 0;
         CHECK(s1 == CB_OK && s2 == CB_OK && dout == f.filters * ((f.in_h - 4) / f.pool) * ((f.in_w - 4) / f.pool) &&
               e1 < 2e-6 && e2 < 2e-6 && pos > n * dout / 4,
-              "conv map %zux%zux%zu, %zu filters, pool %zu, gain %g, %zu images: im2col+sgemm and the reference loop "
-              "match the brute force (max rel. diff %.2g, %.2g; %zu of %zu features > 0)", f.in_c, f.in_h, f.in_w,
+              "%s map %zux%zux%zu, %zu filters, pool %zu, gain %g, %zu images: im2col+sgemm and the reference loop "
+              "match the brute force (max rel. diff %.2g, %.2g; %zu of %zu features > 0)", cb_features_name(f.kind),
+              f.in_c, f.in_h, f.in_w,
               f.filters, f.pool, f.gain, n, e1, e2, pos, n * dout);
         /* 2. Determinism: the same settings give the same bytes; another seed other filters. */
         float *again = malloc(n * dout * sizeof *again);
@@ -943,7 +947,7 @@ static void test_features(void)
     CbFeatures f;
     cb_data_spec_default(&s);
     snprintf(s.features, sizeof s.features, "sift");
-    CHECK(st_is(cb_data_check(&s), CB_EINVAL, "expected none or conv, found 'sift'"), "unknown features kind refused");
+    CHECK(st_is(cb_data_check(&s), CB_EINVAL, "expected none, conv or conv_abs, found 'sift'"), "unknown features kind refused");
     snprintf(s.features, sizeof s.features, "conv");
     s.conv_gain = 0.1;
     CHECK(cb_data_features(&s, NULL, &f, &bad) == CB_EINVAL && !strcmp(bad, "conv_gain") &&

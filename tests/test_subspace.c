@@ -265,6 +265,23 @@ int main(int argc, char **argv)
         CHECK(cb_subspace_decode(&b0, &dec, &got) == CB_OK && got.kind == CB_FEATURES_NONE,
               "a code without the prefix decodes to kind none");
         cb_mlp_free(dec);
+        dec = NULL;
+        { /* conv_abs: kind 2 in gamma(2) = 3 bits, 2 more than conv's gamma(1); decoded as conv_abs */
+            CbFeatures ab = phi;
+            ab.kind = CB_FEATURES_CONV_ABS;
+            CbBits ba;
+            CbCodeBits ka;
+            cb_code_bits_init(&ba);
+            CHECK(cb_subspace_encode(m, &ab, 2385, 77, d, 1, book, 3, sym, &ba, &ka) == CB_OK &&
+                      ka.arch - k0.arch == want + 2 && ba.n_bits == b0.n_bits + 55 &&
+                      cb_subspace_decode(&ba, &dec, &got) == CB_OK && got.kind == CB_FEATURES_CONV_ABS &&
+                      cb_features_same(&got, &ab) && !cb_features_same(&got, &phi) && ba.pos == ba.n_bits,
+                  "conv_abs map: %.0f bits (gamma(2) for its kind), decoded back as conv_abs, not as conv",
+                  ka.arch - k0.arch);
+            cb_mlp_free(dec);
+            dec = NULL;
+            cb_code_bits_free(&ba);
+        }
         CbBits b2;
         cb_code_bits_init(&b2);
         CbFeatures other = phi;

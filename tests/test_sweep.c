@@ -188,7 +188,7 @@ int main(int argc, char **argv)
         BAD("bad bool", "measure: {norms: yes please}\nmethods: [{name: noop}]\n",
             "key 'measure.norms': expected one of false, true, found 'yes please'");
         expect_error("features kind", "data: {features: sift}\nmodel: {widths: [3]}\nmethods: [{name: noop}]\n",
-            "bad.yaml:1: key 'data.features': expected one of none, conv, found 'sift'");
+            "bad.yaml:1: key 'data.features': expected one of none, conv, conv_abs, found 'sift'");
         expect_error("features on csv", "data:\n  kind: csv\n  path: x.csv\n  features: conv\nmodel: {widths: [3]}\nmethods: [{name: noop}]\n",
             "bad.yaml:4: key 'data.features': expected image data (fashion-mnist, mnist or cifar10), found kind csv");
         expect_error("conv gain not bfloat16", "data:\n  features: conv\n  conv_gain: 0.1\nmodel: {widths: [3]}\nmethods: [{name: noop}]\n",

@@ -67,7 +67,7 @@ typedef struct {
     char content[17];     /* hash of the data files' bytes (cb_data_content); "" = not     */
                           /* computed or generated data. Part of every key, paths are not.  */
     /* random feature map φ applied after scaling (include/cbound/features.h), keyed by seed */
-    char features[16];    /* "none" (default) or "conv"                                      */
+    char features[16];    /* "none" (default), "conv" or "conv_abs"                          */
     size_t conv_filters;  /* conv: random 5x5 filters F (default 16)                        */
     size_t conv_pool;     /* conv: average-pooling size p (default 4)                       */
     double conv_gain;     /* conv: output gain, a bfloat16 value (default 10)               */

@@ -17,6 +17,9 @@
  *        (h − 4) × (w − 4) outputs per filter
  *   pool p × p blocks averaged, stride p: (h − 4) and (w − 4) must be multiples of p
  *   φ(x) (F, (h−4)/p, (w−4)/p) flattened row-major: F·(h−4)(w−4)/p² features
+ * kind conv_abs: the same with |·| in place of the ReLU (absolute-value rectification,
+ *   Jarrett et al. 2009 Sec. 2.1: both signs of each filter response kept):
+ *     φ(x) = gain · avgpool_p( | conv_valid(x − 0.13, W) + b | )
  * The fast path (cb_features_apply) is im2col + sgemm; cb_features_apply_ref is the
  * plain loop in double it is tested against (tests/test_data.c).
  */
@@ -29,7 +32,7 @@
 #include <stdint.h>
 
 /* Kinds (the numbers are part of the model codes: append only). */
-typedef enum { CB_FEATURES_NONE = 0, CB_FEATURES_CONV = 1 } CbFeaturesKind;
+typedef enum { CB_FEATURES_NONE = 0, CB_FEATURES_CONV = 1, CB_FEATURES_CONV_ABS = 2 } CbFeaturesKind;
 
 #define CB_FEATURES_KERNEL 5      /* conv: filter size (fixed by the kind)          */
 #define CB_FEATURES_SHIFT 0.13    /* conv: subtracted from every input value        */
@@ -46,7 +49,7 @@ typedef struct {
     size_t in_c, in_h, in_w; /* input image shape                                 */
 } CbFeatures;
 
-/* "none" / "conv" and back (CB_EINVAL naming the choices). */
+/* "none" / "conv" / "conv_abs" and back (CB_EINVAL naming the choices). */
 const char *cb_features_name(CbFeaturesKind k);
 CbStatus cb_features_parse(const char *name, CbFeaturesKind *out);
 

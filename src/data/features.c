@@ -21,22 +21,22 @@
 #define K CB_FEATURES_KERNEL
 #define BLOCK 16 /* images per im2col block: A is 16·576·25 floats = 0.9 MB for MNIST (64 was slower) */
 
-static const char *const NAMES[] = {"none", "conv"};
+static const char *const NAMES[] = {"none", "conv", "conv_abs"};
 
 const char *cb_features_name(CbFeaturesKind k)
 {
-    return (unsigned)k <= CB_FEATURES_CONV ? NAMES[k] : "?";
+    return (unsigned)k <= CB_FEATURES_CONV_ABS ? NAMES[k] : "?";
 }
 
 CbStatus cb_features_parse(const char *name, CbFeaturesKind *out)
 {
-    for (int k = CB_FEATURES_NONE; k <= CB_FEATURES_CONV; ++k)
+    for (int k = CB_FEATURES_NONE; k <= CB_FEATURES_CONV_ABS; ++k)
         if (!strcmp(name, NAMES[k])) {
             *out = (CbFeaturesKind)k;
             return CB_OK;
         }
-    CbStatus st = CB_ERR(CB_EINVAL, "data features: expected none or conv, found '%s'", name);
-    cb_err_hint("conv = random 5x5 filters, ReLU, average pooling (docs/data.md)");
+    CbStatus st = CB_ERR(CB_EINVAL, "data features: expected none, conv or conv_abs, found '%s'", name);
+    cb_err_hint("conv = random 5x5 filters, ReLU, average pooling; conv_abs: |.| instead of the ReLU (docs/data.md)");
     return st;
 }
 
@@ -54,8 +54,9 @@ CbStatus cb_features_check(const CbFeatures *f, const char **bad)
     const char *dummy;
     if (!bad) bad = &dummy;
     *bad = "features";
-    if ((unsigned)f->kind > CB_FEATURES_CONV)
-        return CB_ERR(CB_EINVAL, "data features: expected kind none (0) or conv (1), found %d", (int)f->kind);
+    if ((unsigned)f->kind > CB_FEATURES_CONV_ABS)
+        return CB_ERR(CB_EINVAL, "data features: expected kind none (0), conv (1) or conv_abs (2), found %d",
+                      (int)f->kind);
     if (f->kind == CB_FEATURES_NONE) return CB_OK;
     if (f->filters < 1 || f->filters > CB_FEATURES_MAX_FILTERS) {
         *bad = "conv_filters";
@@ -147,6 +148,7 @@ CbStatus cb_features_apply(const CbFeatures *f, const float *x, size_t n, float 
     float *A = cb_malloc(BLOCK * pos * ck * sizeof *A); // (B·pos, c·25) im2col rows
     float *Z = cb_malloc(BLOCK * pos * F * sizeof *Z);  // (B·pos, F) conv outputs
     const float inv = (float)(1.0 / (double)(p * p)), gain = (float)f->gain, shift = (float)CB_FEATURES_SHIFT;
+    const int absolute = f->kind == CB_FEATURES_CONV_ABS; /* |.| instead of the ReLU */
     for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
         size_t nb = n - i0 < BLOCK ? n - i0 : BLOCK;
         for (size_t i = 0; i < nb; ++i) {
@@ -173,7 +175,8 @@ CbStatus cb_features_apply(const CbFeatures *f, const float *x, size_t n, float 
                     size_t cell = (r / p) * ow + s / p;
                     for (size_t j = 0; j < F; ++j) {
                         float v = zp[j] + b[j];
-                        if (v > 0) o[j * oh * ow + cell] += v;
+                        if (absolute) o[j * oh * ow + cell] += fabsf(v);
+                        else if (v > 0) o[j * oh * ow + cell] += v;
                     }
                 }
             for (size_t j = 0; j < dout; ++j) o[j] *= inv * gain;
@@ -211,7 +214,7 @@ CbStatus cb_features_apply_ref(const CbFeatures *f, const float *x, size_t n, fl
                                     for (size_t v = 0; v < K; ++v)
                                         z += (double)W[((j * c + q) * K + u) * K + v] *
                                              ((double)x[i * din + (q * h + r + u) * w + s + v] - CB_FEATURES_SHIFT);
-                            pooled += z > 0 ? z : 0;
+                            pooled += f->kind == CB_FEATURES_CONV_ABS ? fabs(z) : z > 0 ? z : 0;
                         }
                     out[i * dout + (j * oh + P) * ow + Q] = (float)(f->gain * pooled / (double)(p * p));
                 }

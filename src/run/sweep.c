@@ -89,7 +89,7 @@ static const Setting SETTINGS[] = {
     {"data.teacher_width", T_SIZE, SP(data.teacher_width), 0, 0, BIG, 0, "gaussian: hidden width of the teacher"},
     {"data.noise", T_DBL, SP(data.noise), 0, 0, BIG, 0, "gaussian regression: target noise std"},
     {"data.seed", T_U64, SP(data.seed), 0, 0, 0, 0, "gaussian data / random subsets / csv split / feature map (default: sweep seed)"},
-    {"data.features", T_FEAT, SP(data.features), STRSZ(CbDataSpec, features), 0, 0, 0, "none or conv: a fixed random feature map in front of the model, keyed by data.seed (images only; docs/data.md)"},
+    {"data.features", T_FEAT, SP(data.features), STRSZ(CbDataSpec, features), 0, 0, 0, "none, conv or conv_abs: a fixed random feature map in front of the model, keyed by data.seed (images only; docs/data.md)"},
     {"data.conv_filters", T_SIZE, SP(data.conv_filters), 0, 1, CB_FEATURES_MAX_FILTERS, 0, "conv features: random 5x5 filters"},
     {"data.conv_pool", T_SIZE, SP(data.conv_pool), 0, 1, CB_FEATURES_MAX_POOL, 0, "conv features: average-pooling size (divides image size - 4)"},
     {"data.conv_gain", T_DBL, SP(data.conv_gain), 0, 0, BIG, LO_OPEN, "conv features: output gain, a bfloat16 value (10, 12, 0.125, ...)"},
@@ -142,7 +142,7 @@ static int is_section(const char *key)
 static const char *const INIT_NAMES[] = {"kaiming", "gaussian"};
 static const char *const OPT_NAMES[] = {"sgd", "adam"};
 static const char *const KINDS[] = {"fashion-mnist", "mnist", "cifar10", "csv", "gaussian", NULL};
-static const char *const FEATURES[] = {"none", "conv", NULL};
+static const char *const FEATURES[] = {"none", "conv", "conv_abs", NULL};
 
 static void measure_default(CbMeasureOpts *m)
 {
