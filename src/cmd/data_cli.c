@@ -77,7 +77,6 @@ static void summarize(const CbData *d)
     printf("  source: %s\n", d->source);
 }
 
-/* Copy an option value into a fixed field, or exit 2 if it does not fit. */
 /* One float32 or int32 dataset NAME of shape (n, d) (d = 0: (n)) under group g. */
 static CbStatus write_array(hid_t g, const char *name, hid_t type, hid_t mem, const void *buf, size_t n, size_t d)
 {
@@ -140,6 +139,7 @@ static CbStatus export_data(const char *out, const CbDataSpec *spec, const CbDat
     return st;
 }
 
+/* Copy an option value into a fixed field, or exit 2 if it does not fit. */
 static void set_str(char *dst, size_t len, const char *opt, const char *val)
 {
     if (!val || strlen(val) >= len) {
