@@ -92,6 +92,12 @@ typedef struct {
     double ideal_symbols; /* -sum log2 p of the symbols under their empirical frequencies */
 } CbCodeBits;
 
+/* The symbols sym (n) over k levels, as both model codes write them: their counts
+ * (cb_code_put_counts), then the arithmetic code (none for k <= 1: the counts say it
+ * all). Fills bits->counts, ->symbols and ->ideal_symbols. The reader is the inverse. */
+void cb_code_put_symbols(CbBits *b, const uint32_t *sym, size_t n, int k, CbCodeBits *bits);
+CbStatus cb_code_get_symbols(CbBits *b, uint32_t *sym, size_t n, int k);
+
 /* Header shared by every model code: type (gamma), depth (gamma), widths (delta),
  * activation (2 bits), softplus beta (64 bits, softplus only), bias (1 bit). */
 void cb_code_put_header(CbBits *b, int type, const CbMlp *m);

@@ -254,6 +254,29 @@ double cb_code_ideal_bits(const uint64_t *freq, int k)
     return bits;
 }
 
+void cb_code_put_symbols(CbBits *b, const uint32_t *sym, size_t n, int k, CbCodeBits *bits)
+{
+    uint64_t *cnt = cb_calloc((size_t)(k > 0 ? k : 1), sizeof *cnt);
+    for (size_t i = 0; i < n; ++i) ++cnt[sym[i]];
+    size_t mark = b->n_bits;
+    cb_code_put_counts(b, cnt, k, n);
+    bits->counts = (double)(b->n_bits - mark);
+    mark = b->n_bits;
+    if (k > 1) cb_code_ac_encode(b, sym, n, cnt, k); /* one level: the counts say it all */
+    bits->symbols = (double)(b->n_bits - mark);
+    bits->ideal_symbols = cb_code_ideal_bits(cnt, k);
+    free(cnt);
+}
+
+CbStatus cb_code_get_symbols(CbBits *b, uint32_t *sym, size_t n, int k)
+{
+    uint64_t *cnt = cb_calloc((size_t)(k > 0 ? k : 1), sizeof *cnt);
+    CbStatus st = cb_code_get_counts(b, cnt, k, n);
+    if (st == CB_OK && k > 1) st = cb_code_ac_decode(b, sym, n, cnt, k);
+    free(cnt);
+    return st;
+}
+
 /* ------------------------------------------------------------------ quantization */
 
 CbStatus cb_code_quant_parse(const char *s, CbQuant *out)
@@ -518,16 +541,7 @@ CbStatus cb_code_mlp_encode(const CbMlp *m, const CbFeatures *phi, int levels, C
             cb_code_put_uint(out, u, 32);
         }
         bits->codebook = (double)(out->n_bits - mark);
-        uint64_t *cnt = cb_calloc((size_t)(k ? k : 1), sizeof *cnt);
-        for (size_t i = 0; i < n_vals; ++i) ++cnt[sym[i]];
-        mark = out->n_bits;
-        cb_code_put_counts(out, cnt, k, n_vals);
-        bits->counts = (double)(out->n_bits - mark);
-        mark = out->n_bits;
-        if (k > 1) cb_code_ac_encode(out, sym, n_vals, cnt, k); /* one level: the counts say it all */
-        bits->symbols = (double)(out->n_bits - mark);
-        bits->ideal_symbols = cb_code_ideal_bits(cnt, k);
-        free(cnt);
+        cb_code_put_symbols(out, sym, n_vals, k, bits);
     }
     bits->total = bits->arch + bits->key + bits->hyper + bits->codebook + bits->counts + bits->symbols + bits->positions;
     free(vals);
@@ -591,10 +605,8 @@ CbStatus cb_code_mlp_decode(CbBits *in, CbMlp **out, CbFeatures *phi_out)
         uint32_t u = (uint32_t)cb_code_get_uint(in, 32);
         memcpy(&book[j], &u, sizeof u);
     }
-    uint64_t *cnt = cb_calloc((size_t)(k ? k : 1), sizeof *cnt);
     uint32_t *sym = cb_calloc(n_vals ? n_vals : 1, sizeof *sym);
-    if (st == CB_OK) st = cb_code_get_counts(in, cnt, k, n_vals);
-    if (st == CB_OK && k > 1) st = cb_code_ac_decode(in, sym, n_vals, cnt, k);
+    if (st == CB_OK) st = cb_code_get_symbols(in, sym, n_vals, k);
     if (st == CB_OK && in->overrun) st = CB_ERR(CB_EFORMAT, "weights code: the code ends early");
     if (st == CB_OK) {
         size_t t = 0;
@@ -607,7 +619,6 @@ CbStatus cb_code_mlp_decode(CbBits *in, CbMlp **out, CbFeatures *phi_out)
     for (int l = 0; l < m->depth; ++l) free(mask[l]);
     free(mask);
     free(book);
-    free(cnt);
     free(sym);
     if (st != CB_OK) {
         cb_mlp_free(m);

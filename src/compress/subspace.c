@@ -150,16 +150,7 @@ CbStatus cb_subspace_encode(const CbMlp *shape, const CbFeatures *phi, uint64_t 
         cb_code_put_uint(out, u >> 16, 16);
     }
     bits->codebook = (double)(out->n_bits - mark);
-    uint64_t *cnt = cb_calloc((size_t)k, sizeof *cnt);
-    for (size_t i = 0; i < d; ++i) ++cnt[sym[i]];
-    mark = out->n_bits;
-    cb_code_put_counts(out, cnt, k, d);
-    bits->counts = (double)(out->n_bits - mark);
-    mark = out->n_bits;
-    if (k > 1) cb_code_ac_encode(out, sym, d, cnt, k);
-    bits->symbols = (double)(out->n_bits - mark);
-    bits->ideal_symbols = cb_code_ideal_bits(cnt, k);
-    free(cnt);
+    cb_code_put_symbols(out, sym, d, k, bits);
     bits->total = bits->arch + bits->key + bits->hyper + bits->codebook + bits->counts + bits->symbols;
     return CB_OK;
 }
@@ -192,10 +183,8 @@ CbStatus cb_subspace_decode(CbBits *in, CbMlp **out, CbFeatures *phi_out)
         uint32_t u = (uint32_t)cb_code_get_uint(in, 16) << 16;
         memcpy(&book[j], &u, sizeof u);
     }
-    uint64_t *cnt = cb_calloc(k, sizeof *cnt);
     uint32_t *sym = cb_calloc(d, sizeof *sym);
-    st = cb_code_get_counts(in, cnt, (int)k, d);
-    if (st == CB_OK && k > 1) st = cb_code_ac_decode(in, sym, d, cnt, (int)k);
+    st = cb_code_get_symbols(in, sym, d, (int)k);
     if (st == CB_OK && in->overrun) st = CB_ERR(CB_EFORMAT, "subspace code: the code ends early");
     CbSubspace *s = NULL;
     if (st == CB_OK) st = cb_subspace_alloc(m, d, (int)nnz, seed, tag, &s);
@@ -206,7 +195,6 @@ CbStatus cb_subspace_decode(CbBits *in, CbMlp **out, CbFeatures *phi_out)
     cb_subspace_free(s);
     free(book);
     free(z);
-    free(cnt);
     free(sym);
     if (st != CB_OK) {
         cb_mlp_free(m);
