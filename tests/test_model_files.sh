@@ -149,6 +149,10 @@ check "cbound compress wrote the compressed model, identical to the sweep's save
 check "cbound compress refuses to overwrite its output" test $? -eq 1
 "$CB" compress net.h5 --method mbp --param d=0.5 >/dev/null 2>&1
 check "cbound compress without data: usage error (exit 2)" test $? -eq 2
+"$CB" compress net.h5 --method mbp --param d=0.5 --data.kind csv --data.path train.csv --data.test_path test.csv \
+    --data.target digit --data.scale '[none, unit]' >list.txt 2>&1; rc=$?
+check "cbound compress with a list value: refused, one task only (rc $rc)" \
+    grep -q "the settings given make 2 tasks; cbound compress runs one" list.txt
 # a model trained on the random conv feature map (cbound train --features conv): compressed
 # with the same map it keeps its metrics; with another draw of the map (another data.seed) or
 # none it is refused before any work, naming both maps. Numbers on the command line stay numbers.
@@ -178,6 +182,12 @@ print('%.4f' % (z.argmax(1) == y).mean())" 2>>export.log)
         test "$got" = "$want"
     "$CB" data --kind fashion-mnist --n-train 300 --n-test 100 --export phi-data.h5 >export2.log 2>&1; rc=$?
     check "cbound data --export: refuses to overwrite (rc $rc)" grep -q "phi-data.h5 exists (use --force" export2.log
+    "$CB" data --kind fashion-mnist --n-train 300 --n-test 100 --export no/such/dir/x.h5 >export3.log 2>&1; rc=$?
+    check "cbound data --export into a missing directory: exit 1, names the file (rc $rc)" \
+        test "$rc" = 1 -a -n "$(grep 'no/such/dir/x.h5.tmp: cannot create' export3.log)"
+    "$CB" train --quiet --data fashion-mnist --features convv -o bogus.h5 >bogus.log 2>&1; rc=$?
+    check "cbound train --features convv: usage error 2, names the choices (rc $rc)" \
+        test "$rc" = 2 -a -n "$(grep "expected none, conv or conv_abs, found 'convv'" bogus.log)"
 else
     echo "# (no Fashion-MNIST: feature-map model checks skipped)"
 fi

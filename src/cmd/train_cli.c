@@ -187,8 +187,8 @@ static int parse_args(int argc, char **argv, CbTrainSpec *s, const char **out, i
             case O_DATA_SEED: s->data.seed = (uint64_t)cb_cli_long("--data-seed", optarg, 0, INT64_MAX); break;
             case O_FEATURES: {
                 CbFeaturesKind k;
-                if (strlen(optarg) >= sizeof s->data.features || cb_features_parse(optarg, &k) != CB_OK) {
-                    fprintf(stderr, "cbound train: error: option --features expects none or conv, got '%s'\n", optarg);
+                if (cb_features_parse(optarg, &k) != CB_OK) { /* names every kind */
+                    cb_err_report("cbound train: --features");
                     return 2;
                 }
                 snprintf(s->data.features, sizeof s->data.features, "%s", optarg);
