@@ -9,6 +9,15 @@
 #                                  CMD's arguments are expanded once, at the call: to poll
 #                                  "$(…)", wrap the test in a function.
 # journal_records FILE             number of task records ("CBR1") in a results journal (0 if none)
+# until_premise TRIES WHAT FN...   run FN (one phase of a test that signals or kills a run
+#                                  mid-way) until it returns 0, at most TRIES times. FN returns 0
+#                                  when the phase's premise held (the run was still under way when
+#                                  the signal reached it) and non-zero when the run got ahead of the
+#                                  test: a stalled machine can leave the test's shell unscheduled
+#                                  for seconds while the ranks run on. FN must restore the state it
+#                                  starts from. Each retry is printed; after TRIES the phase's own
+#                                  checks run on the last attempt (and fail, as they should when a
+#                                  signal is never heeded).
 # private_copy SRC DEST            copy the cbound binary to DEST and check that it runs, retrying
 #                                  while a concurrent `make` relinks SRC; returns 1 if it never does.
 
@@ -30,6 +39,16 @@ journal_records() {
     # grep, not python: tests poll this while ranks keep both cores busy, and a python start
     # under that load is slow enough to let several more tasks finish before a signal is sent
     LC_ALL=C grep -aoF CBR1 "$1" 2>/dev/null | wc -l
+}
+
+until_premise() {
+    local tries=$1 what=$2 k
+    shift 2
+    for k in $(seq 1 "$tries"); do
+        "$@" && return 0
+        echo "# $what: the run got ahead of the test (attempt $k of $tries): again from the same state"
+    done
+    return 1
 }
 
 private_copy() {

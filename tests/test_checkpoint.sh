@@ -13,6 +13,7 @@
 # Prints "test_checkpoint: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/helpers.sh
 CB0=$(realpath "${CBOUND:-build/cbound}")
 CMP="/usr/bin/python3 $(realpath scripts/results_compare.py)"
 WRAP=$(realpath scripts/cbound-mpirun)
@@ -61,10 +62,19 @@ check "model file has its checksum sidecar" grep -q "^cbound-crc32 " "$model.sum
 
 # ------------------------------------------------------------------ kill -9 during training
 echo "# kill -9 during training (at ${SECONDS}s)"
-mpirun -n 2 "$CB" run --progress 0.1 kill.yaml >kill1.log 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do mid_training kill1.log && break; sleep 0.05; done
-pkill -KILL -f "^$CB run" ; kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+# Each killed or stopped run below is repeated from scratch if it finished training before the
+# signal reached it (until_premise in helpers.sh: a stalled machine can leave this shell behind).
+# premise: killed during training, so a checkpoint and no model file
+killed_in_training() { test -e "$1/ck/models/$stage.ckpt" -a ! -e "$1/ck/models/$stage.h5"; }
+phase_kill() {
+    rm -rf kill
+    mpirun -n 2 "$CB" run --progress 0.1 kill.yaml >kill1.log 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do mid_training kill1.log && break; sleep 0.05; done
+    pkill -KILL -f "^$CB run" ; kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    killed_in_training kill
+}
+until_premise 3 "kill -9 during training" phase_kill
 e=$(ckpt_epoch "kill/ck/models/$stage.ckpt" 2>/dev/null || echo none)
 # (the reference run can be over before its first progress line on a fast machine; this run
 # was watched until an epoch line appeared)
@@ -77,11 +87,17 @@ check "kill -9 then --resume: tables equal the uninterrupted run" $CMP kill/ck.h
 
 # ------------------------------------------------------------------ stop signal during training
 echo "# SIGUSR1 during training (at ${SECONDS}s)"
-"$WRAP" -n 2 "$CB" run --progress 0.1 --checkpoint-every 1000 stop.yaml >stop1.log 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do mid_training stop1.log && break; sleep 0.05; done
-kill -USR1 "$pid"
-wait "$pid"; rc=$?
+# premise: the run had no model file when it stopped
+phase_stop() {
+    rm -rf stop
+    "$WRAP" -n 2 "$CB" run --progress 0.1 --checkpoint-every 1000 stop.yaml >stop1.log 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do mid_training stop1.log && break; sleep 0.05; done
+    kill -USR1 "$pid"
+    wait "$pid"; rc=$?
+    test ! -e "stop/ck/models/$stage.h5"
+}
+until_premise 3 "SIGUSR1 during training" phase_stop
 check "SIGUSR1 during training: exit 3 (rc $rc)" test "$rc" = 3
 check "SIGUSR1 during training: the stage checkpointed on the signal (no periodic ones), no model yet" \
     test -e "stop/ck/models/$stage.ckpt" -a ! -e "stop/ck/models/$stage.h5"
@@ -94,9 +110,14 @@ check "stopped then --resume: tables equal" $CMP stop/ck.h5 ref/ck.h5
 # ------------------------------------------------------------------ damaged checkpoint and model file
 echo "# damaged files (at ${SECONDS}s)"
 # killed mid-training, as above (a fixed sleep after the first checkpoint can outlast training)
-"$CB" run --progress 0.1 bad.yaml >bad0.log 2>&1 & pid=$!
-for _ in $(seq 1 600); do mid_training bad0.log && break; sleep 0.05; done
-kill -KILL "$pid"; wait "$pid" 2>/dev/null
+phase_bad() {
+    rm -rf bad
+    "$CB" run --progress 0.1 bad.yaml >bad0.log 2>&1 & pid=$!
+    for _ in $(seq 1 600); do mid_training bad0.log && break; sleep 0.05; done
+    kill -KILL "$pid"; wait "$pid" 2>/dev/null
+    killed_in_training bad
+}
+until_premise 3 "kill -9 before damaging the checkpoint" phase_bad
 check "damaged checkpoint: the killed run left one at epoch $(ckpt_epoch "bad/ck/models/$stage.ckpt" 2>/dev/null || echo none), no model" \
     test -e "bad/ck/models/$stage.ckpt" -a ! -e "bad/ck/models/$stage.h5"
 printf '\xff' | dd of="bad/ck/models/$stage.ckpt" bs=1 seek=100 conv=notrunc 2>/dev/null

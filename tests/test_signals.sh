@@ -11,7 +11,8 @@
 # and the interrupted sweeps, resumed, equal an uninterrupted run. The launcher phases and the
 # bare-mpirun phases interrupt two results files of the same sweep, so that neither pair depends
 # on how many tasks the other left; each phase prints how many tasks were recorded when its
-# signal was sent and when the run ended.
+# signal was sent and when the run ended. A phase whose run got ahead of the test (the machine
+# left this shell unscheduled while the ranks ran on) is repeated from the state it started from.
 # Prints "test_signals: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -61,21 +62,34 @@ methods:
 EOF
 sed "s#output: $T/sig.h5#output: $T/sig2.h5#" sig.yaml >sig2.yaml
 
+# snapshot H5 / restore H5: save / put back H5 and its journal (the state a phase starts from)
+snapshot() { rm -rf "snap-$1"; mkdir "snap-$1"; cp -p "$1"* "snap-$1/" 2>/dev/null; true; }
+restore() { rm -f "$1" "$1.journal"; cp -p "snap-$1/"* . 2>/dev/null; true; }
+# Each phase is a function that returns 0 when its premise held (until_premise in helpers.sh
+# repeats it from the same state otherwise); the checks then read what it left.
+
 # ------------------------------------------------------------------ Ctrl-C
+# premise: stopped with at least 10 of the 40 tasks left (the next phase needs a running sweep)
+phase_int() {
+    restore sig.h5
+    set -m # job control: the launcher gets its own process group, SIGINT not ignored (as from a terminal)
+    "$WRAP" -n 2 "$CB" run --quiet --grace 30 sig.yaml >int.log 2>&1 &
+    pid=$!
+    set +m
+    started sig.h5.journal 0
+    records_grow 0
+    echo "# SIGINT at $(left sig.h5)"
+    kill -INT -- -"$pid" 2>/dev/null
+    t0=$SECONDS; wait "$pid"; rc=$?; took=$((SECONDS - t0))
+    echo "# stopped at $(left sig.h5)"
+    [ "$(journal_records sig.h5.journal)" -le 30 ]
+}
 echo "# SIGINT to the launcher's process group (at ${SECONDS}s)"
-set -m # job control: the launcher gets its own process group, SIGINT not ignored (as from a terminal)
-"$WRAP" -n 2 "$CB" run --quiet --grace 30 sig.yaml >int.log 2>&1 &
-pid=$!
-set +m
-started sig.h5.journal 0
-records_grow 0
-echo "# SIGINT at $(left sig.h5)"
-kill -INT -- -"$pid"
-t0=$SECONDS; wait "$pid"; rc=$?
-echo "# stopped at $(left sig.h5)"
+snapshot sig.h5
+until_premise 3 "SIGINT" phase_int
 check "SIGINT: stopped before the sweep's end ($(left sig.h5))" unfinished sig.h5
 check "SIGINT to the process group: exit 3 (rc $rc)" test "$rc" = 3
-check "SIGINT: running tasks finished within the grace period ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 20
+check "SIGINT: running tasks finished within the grace period ($took s)" test "$took" -lt 20
 check "SIGINT: .h5 written ($(rows sig.h5) rows)" test -f sig.h5
 check "SIGINT: says how to resume" grep -q "cbound run --resume sig.yaml" int.log
 check "SIGINT: no rank left ($(ranks_left))" test "$(ranks_left)" = 0
@@ -83,17 +97,23 @@ check "SIGINT: no rank left ($(ranks_left))" test "$(ranks_left)" = 0
 # ------------------------------------------------------------------ SIGTERM to the launcher
 # started with INT and TERM ignored and blocked, as nohup-style launchers and some CI
 # systems do: the wrapper restores them (bash alone could not trap them)
+phase_term() {
+    restore sig.h5
+    n0=$(journal_records sig.h5.journal)
+    before=$(rows sig.h5) # read now: h5py's import can take seconds, and the signal must not wait for it
+    perl -MPOSIX -e 'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGINT, SIGTERM)); $SIG{INT} = $SIG{TERM} = "IGNORE";
+        exec @ARGV or die' "$WRAP" -n 3 "$CB" run --quiet --resume --grace 30 sig.yaml >term.log 2>&1 &
+    pid=$!
+    records_grow "$n0"
+    echo "# SIGTERM at $(left sig.h5)"
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+    echo "# stopped at $(left sig.h5)"
+    unfinished sig.h5
+}
 echo "# SIGTERM to cbound-mpirun started with SIGTERM ignored and blocked (at ${SECONDS}s; $(left sig.h5))"
-n0=$(journal_records sig.h5.journal)
-before=$(rows sig.h5) # read now: h5py's import can take seconds, and the signal must not wait for it
-perl -MPOSIX -e 'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGINT, SIGTERM)); $SIG{INT} = $SIG{TERM} = "IGNORE";
-    exec @ARGV or die' "$WRAP" -n 3 "$CB" run --quiet --resume --grace 30 sig.yaml >term.log 2>&1 &
-pid=$!
-records_grow "$n0"
-echo "# SIGTERM at $(left sig.h5)"
-kill -TERM "$pid"
-wait "$pid"; rc=$?
-echo "# stopped at $(left sig.h5)"
+snapshot sig.h5
+until_premise 3 "SIGTERM to cbound-mpirun" phase_term
 check "SIGTERM to cbound-mpirun: stopped before the sweep's end ($(left sig.h5))" unfinished sig.h5
 check "SIGTERM to cbound-mpirun: exit 3 (rc $rc)" test "$rc" = 3
 check "SIGTERM to cbound-mpirun: more rows than before ($before -> $(rows sig.h5))" test "$(rows sig.h5)" -gt "$before"
@@ -101,30 +121,43 @@ check "SIGTERM to cbound-mpirun: no rank left" test "$(ranks_left)" = 0
 
 # ------------------------------------------------------------------ SIGTERM to bare mpirun
 # (on sig2.h5; stdin from /dev/null, as mpirun forwards it to rank 0)
+# premise: stopped with at least 10 of the 40 tasks left
+phase_bare() {
+    restore sig2.h5
+    mpirun -n 2 "$CB" run --quiet --flush-every 3600 sig2.yaml </dev/null >bare.log 2>&1 &
+    pid=$!
+    records_grow 1 sig2.h5 # two tasks in the journal, and no .h5 yet (no flush for an hour)
+    echo "# SIGTERM at $(left sig2.h5)"
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+    echo "# ended at $(left sig2.h5) (rc $rc)"
+    [ "$(journal_records sig2.h5.journal)" -le 30 ]
+}
 echo "# SIGTERM to mpirun itself (at ${SECONDS}s; $(left sig2.h5))"
-mpirun -n 2 "$CB" run --quiet --flush-every 3600 sig2.yaml </dev/null >bare.log 2>&1 &
-pid=$!
-records_grow 1 sig2.h5 # two tasks in the journal, and no .h5 yet (no flush for an hour)
-echo "# SIGTERM at $(left sig2.h5)"
-kill -TERM "$pid"
-wait "$pid"; rc=$?
-echo "# ended at $(left sig2.h5) (rc $rc)"
+snapshot sig2.h5
+until_premise 3 "SIGTERM to mpirun" phase_bare
 check "SIGTERM to mpirun: stopped before the sweep's end ($(left sig2.h5))" unfinished sig2.h5
 check "SIGTERM to mpirun: non-zero exit (Open MPI ends the job: rc $rc)" test "$rc" -ne 0
 check "SIGTERM to mpirun: rank 0 wrote the .h5 before the ranks were killed ($(rows sig2.h5) rows)" test "$(rows sig2.h5)" -gt 1
 check "SIGTERM to mpirun: no rank left when mpirun returns ($(ranks_left))" test "$(ranks_left)" = 0
 
 # ------------------------------------------------------------------ one worker rank
+phase_rank() {
+    restore sig2.h5
+    n0=$(journal_records sig2.h5.journal)
+    mpirun -n 2 "$CB" run --resume --progress 3600 sig2.yaml </dev/null >rank.log 2>&1 &
+    pid=$!
+    records_grow "$n0" sig2.h5 # the farm is running
+    worker=$(rank_pid 1)
+    echo "# SIGTERM to rank 1 (pid ${worker:-none found}) at $(left sig2.h5)"
+    [ -n "$worker" ] && kill -TERM "$worker"
+    wait "$pid"; rc=$?
+    echo "# ended at $(left sig2.h5) (rc $rc)"
+    unfinished sig2.h5
+}
 echo "# SIGTERM to one worker rank (at ${SECONDS}s; $(left sig2.h5))"
-n0=$(journal_records sig2.h5.journal)
-mpirun -n 2 "$CB" run --resume --progress 3600 sig2.yaml </dev/null >rank.log 2>&1 &
-pid=$!
-records_grow "$n0" sig2.h5 # the farm is running
-worker=$(rank_pid 1)
-echo "# SIGTERM to rank 1 (pid ${worker:-none found}) at $(left sig2.h5)"
-kill -TERM "$worker"
-wait "$pid"; rc=$?
-echo "# ended at $(left sig2.h5) (rc $rc)"
+snapshot sig2.h5
+until_premise 3 "SIGTERM to one worker rank" phase_rank
 check "SIGTERM to rank 1 only: stopped before the sweep's end ($(left sig2.h5))" unfinished sig2.h5
 check "SIGTERM to rank 1 only: exit 3 (rc $rc)" test "$rc" = 3
 check "SIGTERM to rank 1 only: rank 0 heard of it" grep -q "rank 1 received a stop signal" rank.log
@@ -138,7 +171,7 @@ if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     pid=$!
     # signal once the data file is open (rank 0 reads it whole before anything is written)
     for _ in $(seq 1 1000); do ls -l /proc/$pid/fd 2>/dev/null | grep -q fashion-mnist && break; sleep 0.005; done
-    kill -TERM "$pid"
+    kill -TERM "$pid" 2>/dev/null
     wait "$pid"; rc=$?
     check "signal while reading the data: exit 3 (rc $rc)" test "$rc" = 3
     check "signal while reading the data: says so, nothing written" \
