@@ -124,20 +124,34 @@ check "torn journal tail: tables unchanged" $CMP killref.h5 kill.h5
 # ------------------------------------------------------------------ signals
 echo "# signals (at ${SECONDS}s)"
 sweep sig 5 300
-"$CB" run --quiet sig.yaml >sig1.log 2>&1 &
-pid=$!
-wait_until 300 "a task record in sig.h5.journal" records sig.h5.journal 1
-kill -TERM "$pid"
-wait "$pid"; rc=$?
+# each signalled run is repeated from the state it started from if it got to the sweep's end
+# before the signal reached it (until_premise in helpers.sh): premise, fewer than 20 records
+stopped_early() { [ "$(journal_records sig.h5.journal)" -lt 20 ]; }
+phase_term() {
+    rm -rf sig.h5 sig.h5.journal
+    "$CB" run --quiet sig.yaml >sig1.log 2>&1 &
+    pid=$!
+    wait_until 300 "a task record in sig.h5.journal" records sig.h5.journal 1
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+    stopped_early
+}
+until_premise 3 "SIGTERM (-n 1)" phase_term
 check "SIGTERM (-n 1): exit 3 (got $rc)" test "$rc" = 3
 check "SIGTERM: says how to resume" grep -q "cbound run --resume sig.yaml" sig1.log
 check "SIGTERM: partial file written" test -f sig.h5
 n_sig=$(journal_records sig.h5.journal)
-mpirun -n 2 --oversubscribe "$CB" run --quiet --resume sig.yaml >sig2.log 2>&1 &
-pid=$!
-wait_until 300 "the resumed run's first task record" records sig.h5.journal $((n_sig + 1))
-kill -USR1 "$pid"
-wait "$pid"; rc=$?
+mkdir -p sigsnap && cp -p sig.h5 sig.h5.journal sigsnap/
+phase_usr1() {
+    cp -p sigsnap/sig.h5 sigsnap/sig.h5.journal .
+    mpirun -n 2 --oversubscribe "$CB" run --quiet --resume sig.yaml >sig2.log 2>&1 &
+    pid=$!
+    wait_until 300 "the resumed run's first task record" records sig.h5.journal $((n_sig + 1))
+    kill -USR1 "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+    stopped_early
+}
+until_premise 3 "SIGUSR1 to mpirun (-n 2)" phase_usr1
 check "SIGUSR1 to mpirun (-n 2): non-zero exit (got $rc)" test "$rc" -ne 0
 check "SIGUSR1: stop message on rank 0" grep -q "stopped by a signal" sig2.log
 run_n 2 --resume sig.yaml >sig3.log 2>&1

@@ -40,14 +40,16 @@ env -u SLURM_JOB_ID bash "$REPO/jobs/cbound.sbatch" x.yaml >outside.log 2>&1; rc
 check "cbound.sbatch outside an allocation: refuses (exit 2)" test "$rc" = 2
 check "cbound.sbatch outside an allocation: says why" grep -q "not inside a SLURM allocation" outside.log
 # the time-limit signal during the script's start-up (here: while `cbound --version` runs)
-# must not end the job: no sweep is started, the job asks to be requeued
-printf '#!/bin/sh\necho "$*" >>"%s/slow.calls"\n[ "$1" = --version ] && { touch "%s/slow.started"; sleep 3; echo cbound slow; }\nexit 0\n' \
-    "$T" "$T" >"$T/slowcb"
+# must not end the job: no sweep is started, the job asks to be requeued. The stub's --version
+# lasts until the test has sent the signal (at most 30 s), however late the test gets to it.
+printf '#!/bin/sh\necho "$*" >>"%s/slow.calls"\n[ "$1" = --version ] && { touch "%s/slow.started"; i=0; while [ ! -e "%s/slow.sent" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; echo cbound slow; }\nexit 0\n' \
+    "$T" "$T" "$T" >"$T/slowcb"
 chmod +x "$T/slowcb"
 SLURM_JOB_ID=999999 SLURM_SUBMIT_DIR=$T/work CBOUND=$T/slowcb bash "$REPO/jobs/cbound.sbatch" x.yaml >early.log 2>&1 &
 pid=$!
 wait_until 30 "the start-up of cbound.sbatch" test -e "$T/slow.started"
 kill -USR1 "$pid"
+touch "$T/slow.sent"
 wait "$pid"; rc=$?
 check "USR1 during the script's start-up: the job survives it and says so (exit $rc)" \
     grep -q "stopped before the sweep started" early.log
