@@ -1,6 +1,10 @@
 # tests/helpers.sh — shell helpers the script tests (tests/test_*.sh) source:
 #   . tests/helpers.sh        (from the repository root, before any cd elsewhere)
 #
+# ok NAME / no NAME                print "PASS NAME" / "FAIL NAME" and count it in $pass / $fail
+#                                  (a test ends with "NAME: $pass passed, $fail failed", which
+#                                  tests/run.sh adds up)
+# check NAME CMD...                 ok NAME if CMD succeeds (its output discarded), else no NAME
 # wait_until SECONDS WHAT CMD...   poll CMD every 0.1 s until it succeeds; on timeout print
 #                                  "# timed out after SECONDS s waiting for WHAT" and return 1.
 #                                  Tests wait for events (a file, a log line, a journal record,
@@ -20,6 +24,11 @@
 #                                  signal is never heeded).
 # private_copy SRC DEST            copy the cbound binary to DEST and check that it runs, retrying
 #                                  while a concurrent `make` relinks SRC; returns 1 if it never does.
+
+pass=0 fail=0
+ok() { echo "PASS $*"; pass=$((pass + 1)); }
+no() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 
 wait_until() {
     local timeout=$1 what=$2

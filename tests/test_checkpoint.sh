@@ -24,10 +24,6 @@ CB=$T/cbound
 cp "$CB0" "$CB"
 trap 'pkill -KILL -f "^$CB " 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 hash_of() { "$CB" info "$1" 2>/dev/null | awk '/^hash/ {print $2}'; }
 # epochs NAME: completed epochs recorded in NAME's checkpoint (i32 at byte 16)
 ckpt_epoch() { /usr/bin/python3 -c "import struct,sys; print(struct.unpack_from('<i', open(sys.argv[1],'rb').read(), 16)[0])" "$1"; }

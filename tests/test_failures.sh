@@ -13,6 +13,7 @@
 # Prints "test_failures: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/helpers.sh
 CB0=$(realpath "${CBOUND:-build/cbound}")
 CMP="/usr/bin/python3 $(realpath scripts/results_compare.py)"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
@@ -23,10 +24,6 @@ MNT=$T/small
 cleanup() { mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 run_n() { local n=$1; shift; mpirun -n "$n" --oversubscribe "$CB" run --quiet "$@"; }
 records() { /usr/bin/python3 - "$1" <<'EOF'
 import struct, sys

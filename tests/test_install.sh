@@ -6,16 +6,13 @@
 # Prints "test_install: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/helpers.sh
 REPO=$(pwd)
 BUILD=${BUILD:-build}
 CB0=$(realpath "${CBOUND:-$BUILD/cbound}")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 T=$(mktemp -d /tmp/cbound-install.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 
 make -s config >"$T/config.txt" 2>&1; rc=$?
 check "make config (rc $rc) names HDF5 and ScaLAPACK" test "$rc" = 0 -a -n "$(grep '^HDF5 .*-lhdf5' "$T/config.txt")" \

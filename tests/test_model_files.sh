@@ -27,10 +27,6 @@ trap 'rm -rf "$T"' EXIT
 CB=$T/cbound
 private_copy "$CB0" "$CB"
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 
 # ---- 1. the documented tour (README.md and docs/models.md, between the byom-commands markers), run as written
 # in a scratch tree with this repository's scripts, sweeps and binary

@@ -22,10 +22,6 @@ T=$(mktemp -d /tmp/cbound-python.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 CB=$T/cbound   # private copy: a concurrent `make` may relink build/cbound
 private_copy "$CB0" "$CB"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 
 cat >"$T/py.yaml" <<YAML
 name: python-e2e

@@ -17,10 +17,6 @@ trap 'rm -rf "$T"' EXIT
 CB=$T/cbound   # private copy: a concurrent `make` may relink build/cbound
 private_copy "$CB0" "$CB"
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
 
 cat >e2e.yaml <<YAML

@@ -23,10 +23,6 @@ CB=$T/cbound   # a private copy: a concurrent `make` may relink build/cbound mea
 private_copy "$CB0" "$CB"
 trap 'rm -rf "$T"' EXIT
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 run_n() { local n=$1; shift; mpirun -n "$n" --oversubscribe "$CB" run --quiet "$@"; }
 # records JOURNAL N: the journal holds at least N task records (signals wait for this event)
 records() { [ "$(journal_records "$1")" -ge "$2" ]; }

@@ -9,6 +9,7 @@
 # Prints "test_shards: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/helpers.sh
 CB0=$(realpath "${CBOUND:-build/cbound}")
 CMP="/usr/bin/python3 $(realpath scripts/results_compare.py)"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
@@ -18,10 +19,6 @@ CB=$T/cbound
 cp "$CB0" "$CB"
 trap 'rm -rf "$T"' EXIT
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 keys() { /usr/bin/python3 -c "
 import h5py, sys
 for p in sys.argv[1:]:

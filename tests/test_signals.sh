@@ -27,10 +27,6 @@ CB=$T/cbound # a private copy: `pgrep -f $CB` finds exactly this test's ranks
 cp "$CB0" "$CB"
 trap 'pkill -KILL -f "^$CB " 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 started() { for _ in $(seq 1 150); do [ -e "$1" ] && break; sleep 0.1; done; sleep "$2"; }
 ranks_left() { pgrep -f "^$CB run" | wc -l; }
 # records_grow N [H5]: wait until H5's journal (sig.h5's) holds more than N task records (this run is under way)

@@ -13,10 +13,6 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 . tests/helpers.sh
 CMP="/usr/bin/python3 $REPO/scripts/results_compare.py"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v slurmd >/dev/null; then
     echo "# needs root, iproute2 and slurm-wlm: skipped"
     echo "test_slurm_2node: 0 passed, 0 failed"

@@ -8,10 +8,6 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 . tests/helpers.sh
 CMP="/usr/bin/python3 $REPO/scripts/results_compare.py"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 . tests/slurm.sh
 slurm_require test_slurm_array
 slurm_begin cbound-slurm

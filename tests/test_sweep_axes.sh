@@ -24,10 +24,6 @@ trap 'rm -rf "$T"' EXIT
 CB=$T/cbound
 private_copy "$CB0" "$CB"
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 keys() { "$CB" run --dry-run "$@" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && length($2) == 16 {print $2, $3}'; }
 
 cat >base.yaml <<YAML

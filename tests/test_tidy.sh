@@ -27,10 +27,6 @@ CB=$T/cbound
 trap 'rm -rf "$T"' EXIT
 private_copy "$CB0" "$CB" || exit 1
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 
 # sweep NAME [NOOP]: 2 widths x 2 learning rates x 2 seeds = 8 stages, magnitude (numeric
 # parameter) and mbp (numeric + text parameter, variant=paper is the default); NOOP > 0

@@ -7,6 +7,7 @@
 # Prints "test_trust: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/helpers.sh
 CB0=$(realpath "${CBOUND:-build/cbound}")
 CMP="/usr/bin/python3 $(realpath scripts/results_compare.py)"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
@@ -15,10 +16,6 @@ CB=$T/cbound
 cp "$CB0" "$CB"
 trap 'rm -rf "$T"' EXIT
 cd "$T"
-pass=0; fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-no() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else no "$name"; fi; }
 # offsets FILE: byte offset of every task record (CBR1) in a journal
 offsets() { /usr/bin/python3 - "$1" <<'EOF'
 import struct, sys
