@@ -71,6 +71,8 @@ for a in ("sweep_text", "cbound_version", "cbound_git_rev", "hdf5_version", "mpi
           "end_time", "rng", "sweep_seed", "schema_version"):
     assert a in f.attrs, a
 assert f.attrs["sweep_seed"] == 7 and f.attrs["mpi_size"] == 3 and f.attrs["complete"] == 1
+assert f.attrs["sweep_text"].decode("utf-8") == open("det.yaml").read()
+assert h5py.h5a.open(f.id, b"sweep_text").get_type().get_cset() == h5py.h5t.CSET_UTF8
 assert f["tasks"].attrs["unit_test_loss"] in (b"nats", "nats")
 assert f["tasks"].dtype["test_acc"].str == "<f8" and f["layers"].dtype["d_in"].str == "<i4"
 print("ok")

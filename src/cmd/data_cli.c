@@ -8,6 +8,7 @@
  */
 #include "cbound/cli.h"
 #include "cbound/data.h"
+#include "cbound/h5.h"
 
 #include <hdf5.h>
 #include <mpi.h>
@@ -91,15 +92,7 @@ static CbStatus write_array(hid_t g, const char *name, hid_t type, hid_t mem, co
 
 static CbStatus write_attr(hid_t f, const char *name, const char *text)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(text) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t w = a < 0 ? -1 : H5Awrite(a, t, text);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return w < 0 ? CB_ERR(CB_EIO, "cannot write attribute %s", name) : CB_OK;
+    return cb_h5_attr_str(f, name, text) < 0 ? CB_ERR(CB_EIO, "cannot write attribute %s", name) : CB_OK;
 }
 
 /* The loaded splits as a model sees them, written to a temporary file renamed into place. */

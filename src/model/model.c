@@ -15,6 +15,7 @@
  * innermost message of HDF5's error stack appended.
  */
 #include "cbound/model.h"
+#include "cbound/h5.h"
 #include "cbound/version.h"
 
 #include <errno.h>
@@ -115,25 +116,17 @@ static CbStatus write_attr(hid_t loc, const char *path, const char *name, hid_t 
 
 static CbStatus write_attr_str(hid_t loc, const char *path, const char *name, const char *s)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0 || H5Tset_size(t, strlen(s) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
-        H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-        if (t >= 0) H5Tclose(t);
-        return h5_fail(path, "make string type for", name);
-    }
-    CbStatus st = write_attr(loc, path, name, t, t, 0, s);
-    h5_close(H5Tclose, t, &st, path, name);
-    return st;
+    return cb_h5_attr_str(loc, name, s) < 0 ? h5_fail(path, "write attribute", name) : CB_OK;
 }
 
 static CbStatus write_attr_i64(hid_t loc, const char *path, const char *name, int64_t v)
 {
-    return write_attr(loc, path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0, &v);
+    return cb_h5_attr_i64(loc, name, v) < 0 ? h5_fail(path, "write attribute", name) : CB_OK;
 }
 
 static CbStatus write_attr_f64(hid_t loc, const char *path, const char *name, double v)
 {
-    return write_attr(loc, path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &v);
+    return cb_h5_attr_f64(loc, name, v) < 0 ? h5_fail(path, "write attribute", name) : CB_OK;
 }
 
 /* float32 little-endian dataset of shape (rows, cols), or (rows) when cols == 0. */

@@ -14,6 +14,7 @@
  * rather than misread.
  */
 #include "cbound/results.h"
+#include "cbound/h5.h"
 #include "cbound/version.h"
 #include "cbound/err.h"
 #include "cbound/rng.h"
@@ -805,29 +806,6 @@ static hid_t h5_types(const Table *t, int file)
     return ty;
 }
 
-static herr_t attr_str(hid_t obj, const char *name, const char *value)
-{
-    hid_t ty = H5Tcopy(H5T_C_S1);
-    H5Tset_size(ty, strlen(value) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, ty, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, ty, value);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(ty);
-    return e;
-}
-
-static herr_t attr_i64(hid_t obj, const char *name, int64_t v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return e;
-}
-
 static CbStatus write_table(hid_t f, const Table *t, const unsigned char *rows, size_t n, const char *path)
 {
     /* Chunks of ~1 MiB of rows; shuffle (byte k of every row together: a compound's
@@ -846,13 +824,13 @@ static CbStatus write_table(hid_t f, const Table *t, const unsigned char *rows, 
     hid_t d = mt >= 0 && ft >= 0 && sp >= 0 && pl >= 0 ? H5Dcreate2(f, t->name, ft, sp, H5P_DEFAULT, pl, H5P_DEFAULT) : -1;
     herr_t e = d < 0 ? -1 : n ? H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
     if (d >= 0 && e >= 0) {
-        e = attr_str(d, "doc", t->doc);
+        e = cb_h5_attr_str(d, "doc", t->doc);
         char an[128];
         for (int i = 0; i < t->n && e >= 0; ++i) {
             snprintf(an, sizeof an, "unit_%s", t->col[i].name);
-            e = attr_str(d, an, t->col[i].unit);
+            e = cb_h5_attr_str(d, an, t->col[i].unit);
             snprintf(an, sizeof an, "doc_%s", t->col[i].name);
-            if (e >= 0) e = attr_str(d, an, t->col[i].doc);
+            if (e >= 0) e = cb_h5_attr_str(d, an, t->col[i].doc);
         }
     }
     if (d >= 0) H5Dclose(d);
@@ -1232,37 +1210,37 @@ static CbStatus write_provenance(const CbResults *r, hid_t f)
     char buf[256], now[32];
     cb_results_iso(cb_results_now(), now, sizeof now);
     herr_t e = 0;
-    e |= attr_str(f, "schema", "cbound-results");
-    e |= attr_i64(f, "schema_version", SCHEMA_VERSION);
-    e |= attr_str(f, "sweep_name", s->name);
-    e |= attr_str(f, "sweep_file", s->file);
-    e |= attr_str(f, "sweep_text", s->text);
+    e |= cb_h5_attr_str(f, "schema", "cbound-results");
+    e |= cb_h5_attr_i64(f, "schema_version", SCHEMA_VERSION);
+    e |= cb_h5_attr_str(f, "sweep_name", s->name);
+    e |= cb_h5_attr_str(f, "sweep_file", s->file);
+    e |= cb_h5_attr_str(f, "sweep_text", s->text);
     snprintf(buf, sizeof buf, "%016llx", (unsigned long long)s->text_hash);
-    e |= attr_str(f, "sweep_hash", buf);
-    e |= attr_i64(f, "sweep_seed", (int64_t)s->seed);
-    e |= attr_str(f, "rng", "Random123 Philox4x32-10; task streams keyed by (sweep_seed, task key, purpose, index)");
-    e |= attr_str(f, "cbound_version", cb_version_string());
-    e |= attr_str(f, "cbound_git_rev", cb_version_git_rev());
+    e |= cb_h5_attr_str(f, "sweep_hash", buf);
+    e |= cb_h5_attr_i64(f, "sweep_seed", (int64_t)s->seed);
+    e |= cb_h5_attr_str(f, "rng", "Random123 Philox4x32-10; task streams keyed by (sweep_seed, task key, purpose, index)");
+    e |= cb_h5_attr_str(f, "cbound_version", cb_version_string());
+    e |= cb_h5_attr_str(f, "cbound_git_rev", cb_version_git_rev());
     CbVersionLibs lv;
     cb_version_libs(&lv);
-    e |= attr_str(f, "hdf5_version", lv.hdf5);
-    e |= attr_str(f, "mpi_version", lv.mpi);
-    e |= attr_str(f, "gsl_version", lv.gsl);
-    e |= attr_str(f, "openblas_config", lv.openblas);
-    e |= attr_i64(f, "mpi_size", r->mpi_size);
-    e |= attr_str(f, "hosts", r->hosts);
-    e |= attr_str(f, "start_time", r->start_time);
-    e |= attr_str(f, "end_time", now);
-    e |= attr_str(f, "sessions", r->sessions ? r->sessions : "");
+    e |= cb_h5_attr_str(f, "hdf5_version", lv.hdf5);
+    e |= cb_h5_attr_str(f, "mpi_version", lv.mpi);
+    e |= cb_h5_attr_str(f, "gsl_version", lv.gsl);
+    e |= cb_h5_attr_str(f, "openblas_config", lv.openblas);
+    e |= cb_h5_attr_i64(f, "mpi_size", r->mpi_size);
+    e |= cb_h5_attr_str(f, "hosts", r->hosts);
+    e |= cb_h5_attr_str(f, "start_time", r->start_time);
+    e |= cb_h5_attr_str(f, "end_time", now);
+    e |= cb_h5_attr_str(f, "sessions", r->sessions ? r->sessions : "");
     if (s->shard_n > 0) { /* a slice: `cbound merge` combines the slices into the sweep's file */
         snprintf(buf, sizeof buf, "%d/%d", s->shard_i, s->shard_n);
-        e |= attr_str(f, "shard", buf);
+        e |= cb_h5_attr_str(f, "shard", buf);
     }
-    e |= attr_i64(f, "n_tasks", s->n_tasks);
-    e |= attr_i64(f, "n_done", r->n_done);
-    e |= attr_i64(f, "n_failed", r->n_failed);
-    e |= attr_i64(f, "complete", r->n_done == s->n_tasks);
-    e |= attr_str(f, "timing_columns", "worker t_start t_end wall_s and every column whose unit is s");
+    e |= cb_h5_attr_i64(f, "n_tasks", s->n_tasks);
+    e |= cb_h5_attr_i64(f, "n_done", r->n_done);
+    e |= cb_h5_attr_i64(f, "n_failed", r->n_failed);
+    e |= cb_h5_attr_i64(f, "complete", r->n_done == s->n_tasks);
+    e |= cb_h5_attr_str(f, "timing_columns", "worker t_start t_end wall_s and every column whose unit is s");
     return e < 0 ? CB_ERR(CB_EHDF5, "%s: cannot write the provenance attributes", s->output) : CB_OK;
 }
 
