@@ -209,6 +209,19 @@ int main(int argc, char **argv)
         cut.pos = 0;
         CbMlp *bad = NULL;
         CHECK(cb_subspace_decode(&cut, &bad, NULL) == CB_EFORMAT && !bad, "a cut code is refused (%s)", cb_err_msg());
+        /* each decoder refuses the other's code by its type */
+        b.pos = 0;
+        CHECK(cb_code_mlp_decode(&b, &bad, NULL) == CB_EFORMAT && !bad &&
+                  strstr(cb_err_msg(), "weights code: expected type 1, found 2"),
+              "the weights decoder refuses a subspace code (%s)", cb_err_msg());
+        CbBits bw;
+        CbCodeBits bwb;
+        cb_code_bits_init(&bw);
+        CHECK(cb_code_mlp_encode(m, NULL, 4, CB_QUANT_KMEANS, &bw, &bwb) == CB_OK &&
+                  cb_subspace_decode(&bw, &bad, NULL) == CB_EFORMAT && !bad &&
+                  strstr(cb_err_msg(), "subspace code: expected type 2, found 1"),
+              "the subspace decoder refuses a weights code (%s)", cb_err_msg());
+        cb_code_bits_free(&bw);
         CbBits b2;
         cb_code_bits_init(&b2);
         float off[] = {-0.61f, 0.37f}; /* not bfloat16 values */

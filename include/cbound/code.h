@@ -114,6 +114,10 @@ void cb_code_put_features(CbBits *b, const CbFeatures *phi);
 /* Reads the prefix if the code starts with type 3 (else leaves b->pos and sets kind
  * none); phi->seed = 0 (the caller fills it in). */
 CbStatus cb_code_get_features(CbBits *b, CbFeatures *phi);
+/* The start of every model code as its decoder reads it: the feature-map prefix, then the
+ * header, which must be of type `type` ("WHAT code: expected type T, found U" otherwise).
+ * Allocates *out as cb_code_get_header does; on failure *out is NULL. */
+CbStatus cb_code_get_start(CbBits *b, int type, const char *what, CbFeatures *phi, CbMlp **out);
 
 /* The weights code: header, per layer the nonzero count and the arithmetic-coded
  * mask of W, then one codebook for the nonzero W entries and all biases, their

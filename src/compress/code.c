@@ -479,6 +479,17 @@ CbStatus cb_code_get_features(CbBits *b, CbFeatures *phi)
     return CB_OK;
 }
 
+CbStatus cb_code_get_start(CbBits *b, int type, const char *what, CbFeatures *phi, CbMlp **out)
+{
+    int found;
+    CB_TRY(cb_code_get_features(b, phi));
+    CB_TRY(cb_code_get_header(b, &found, out));
+    if (found == type) return CB_OK;
+    cb_mlp_free(*out);
+    *out = NULL;
+    return CB_ERR(CB_EFORMAT, "%s code: expected type %d, found %d", what, type, found);
+}
+
 /* ------------------------------------------------------------------ weights code */
 
 CbStatus cb_code_mlp_encode(const CbMlp *m, const CbFeatures *phi, int levels, CbQuant kind, CbBits *out,
@@ -552,17 +563,11 @@ CbStatus cb_code_mlp_encode(const CbMlp *m, const CbFeatures *phi, int levels, C
 
 CbStatus cb_code_mlp_decode(CbBits *in, CbMlp **out, CbFeatures *phi_out)
 {
-    int type;
     CbMlp *m;
     CbFeatures phi;
     *out = NULL;
     if (phi_out) memset(phi_out, 0, sizeof *phi_out);
-    CB_TRY(cb_code_get_features(in, &phi));
-    CB_TRY(cb_code_get_header(in, &type, &m));
-    if (type != CB_CODE_WEIGHTS) {
-        cb_mlp_free(m);
-        return CB_ERR(CB_EFORMAT, "weights code: expected type %d, found %d", CB_CODE_WEIGHTS, type);
-    }
+    CB_TRY(cb_code_get_start(in, CB_CODE_WEIGHTS, "weights", &phi, &m));
     if (phi.kind != CB_FEATURES_NONE) {
         uint64_t s1 = cb_code_get_delta(in);
         if (in->overrun || s1 == 0 || s1 > (1ull << 62) || m->widths[0] != cb_features_dim(&phi)) {

@@ -157,15 +157,12 @@ CbStatus cb_subspace_encode(const CbMlp *shape, const CbFeatures *phi, uint64_t 
 
 CbStatus cb_subspace_decode(CbBits *in, CbMlp **out, CbFeatures *phi_out)
 {
-    int type;
     CbMlp *m;
     CbFeatures phi;
     *out = NULL;
     if (phi_out) memset(phi_out, 0, sizeof *phi_out);
-    CB_TRY(cb_code_get_features(in, &phi));
-    CB_TRY(cb_code_get_header(in, &type, &m));
+    CB_TRY(cb_code_get_start(in, CB_CODE_SUBSPACE, "subspace", &phi, &m));
     CbStatus st = CB_OK;
-    if (type != CB_CODE_SUBSPACE) st = CB_ERR(CB_EFORMAT, "subspace code: expected type %d, found %d", CB_CODE_SUBSPACE, type);
     uint64_t seed = cb_code_get_delta(in) - 1, tag = cb_code_get_uint(in, CB_SUBSPACE_TAG_BITS);
     uint64_t d = cb_code_get_delta(in), nnz = cb_code_get_gamma(in), k = cb_code_get_gamma(in);
     if (st == CB_OK && phi.kind != CB_FEATURES_NONE && m->widths[0] != cb_features_dim(&phi))
