@@ -665,6 +665,7 @@ typedef struct {
     int n_running, n_pending;
     int done_this_run, failed_this_run;
     double t0, last_progress, last_flush;
+    double t_first;     /* when this run's first result arrived: the rate is measured from it */
     Local *local;
     int env_stop;       /* an environmental failure: stop like a signal, exit 5 */
     char env_why[512];  /* the first one's message                               */
@@ -807,7 +808,7 @@ static CbStatus record_done(Manager *m, const unsigned char *buf, size_t len)
     if (m->task_state[task] != T_DONE) {
         m->task_state[task] = T_DONE;
         --m->n_pending;
-        ++m->done_this_run;
+        if (++m->done_this_run == 1) m->t_first = mono_now();
         m->failed_this_run += m->r->done[task]->failed != 0;
     }
     return CB_OK;
@@ -949,9 +950,14 @@ static void progress(Manager *m, double now)
         stages_total += m->stage_state[k] != S_NONE;
         stages_ready += m->stage_state[k] == S_READY || m->stage_state[k] == S_FAILED;
     }
-    double el = now - m->t0, rate = el > 0 ? m->done_this_run / el : 0;
+    /* The rate counts the results after this run's first, over the time since it: the start-up
+     * (data, training the models) would otherwise stretch the ETA by its whole length. The
+     * ETA waits for a few results ("?" until then). */
+    double el = now - m->t0, since = now - m->t_first;
+    int after = m->done_this_run - 1;
+    double rate = after > 0 && since > 0 ? after / since : 0;
     char eta[32], elapsed[32];
-    fmt_duration(rate > 0 ? m->n_pending / rate : NAN, eta, sizeof eta);
+    fmt_duration(after >= 3 && rate > 0 ? m->n_pending / rate : NAN, eta, sizeof eta);
     fmt_duration(el, elapsed, sizeof elapsed);
     /* Models in training: epoch k/N and the last epoch's training loss. */
     char tr[512] = "";
