@@ -32,7 +32,12 @@
 #include <stdint.h>
 
 /* Kinds (the numbers are part of the model codes: append only). */
-typedef enum { CB_FEATURES_NONE = 0, CB_FEATURES_CONV = 1, CB_FEATURES_CONV_ABS = 2 } CbFeaturesKind;
+typedef enum {
+    CB_FEATURES_NONE = 0,
+    CB_FEATURES_CONV = 1,
+    CB_FEATURES_CONV_ABS = 2,
+    CB_FEATURES_N_KINDS /* how many kinds there are (not a kind) */
+} CbFeaturesKind;
 
 #define CB_FEATURES_KERNEL 5      /* conv: filter size (fixed by the kind)          */
 #define CB_FEATURES_SHIFT 0.13    /* conv: subtracted from every input value        */

@@ -470,7 +470,7 @@ CbStatus cb_code_get_features(CbBits *b, CbFeatures *phi)
     memcpy(&g, &u, sizeof g);
     phi->gain = g;
     if (b->overrun) return CB_ERR(CB_EFORMAT, "model code: the feature map ends early");
-    if ((phi->kind != CB_FEATURES_CONV && phi->kind != CB_FEATURES_CONV_ABS) || phi->in_c > 4096 || phi->in_h > 65536 || phi->in_w > 65536 ||
+    if (phi->kind == CB_FEATURES_NONE || phi->in_c > 4096 || phi->in_h > 65536 || phi->in_w > 65536 ||
         cb_features_check(phi, NULL) != CB_OK) {
         cb_err_clear();
         return CB_ERR(CB_EFORMAT, "model code: unreadable feature map (kind %d, %zu x %zu x %zu, %zu filters, pool %zu)",

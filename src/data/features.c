@@ -21,16 +21,16 @@
 #define K CB_FEATURES_KERNEL
 #define BLOCK 16 /* images per im2col block: A is 16·576·25 floats = 0.9 MB for MNIST (64 was slower) */
 
-static const char *const NAMES[] = {"none", "conv", "conv_abs"};
+static const char *const NAMES[CB_FEATURES_N_KINDS] = {"none", "conv", "conv_abs"};
 
 const char *cb_features_name(CbFeaturesKind k)
 {
-    return (unsigned)k <= CB_FEATURES_CONV_ABS ? NAMES[k] : "?";
+    return (unsigned)k < CB_FEATURES_N_KINDS ? NAMES[k] : "?";
 }
 
 CbStatus cb_features_parse(const char *name, CbFeaturesKind *out)
 {
-    for (int k = CB_FEATURES_NONE; k <= CB_FEATURES_CONV_ABS; ++k)
+    for (int k = CB_FEATURES_NONE; k < CB_FEATURES_N_KINDS; ++k)
         if (!strcmp(name, NAMES[k])) {
             *out = (CbFeaturesKind)k;
             return CB_OK;
@@ -54,7 +54,7 @@ CbStatus cb_features_check(const CbFeatures *f, const char **bad)
     const char *dummy;
     if (!bad) bad = &dummy;
     *bad = "features";
-    if ((unsigned)f->kind > CB_FEATURES_CONV_ABS)
+    if ((unsigned)f->kind >= CB_FEATURES_N_KINDS)
         return CB_ERR(CB_EINVAL, "data features: expected kind none (0), conv (1) or conv_abs (2), found %d",
                       (int)f->kind);
     if (f->kind == CB_FEATURES_NONE) return CB_OK;

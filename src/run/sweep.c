@@ -141,8 +141,8 @@ static int is_section(const char *key)
 
 static const char *const INIT_NAMES[] = {"kaiming", "gaussian"};
 static const char *const OPT_NAMES[] = {"sgd", "adam"};
-static const char *const KINDS[] = {"fashion-mnist", "mnist", "cifar10", "csv", "gaussian", NULL};
-static const char *const FEATURES[] = {"none", "conv", "conv_abs", NULL};
+static const char *const KINDS[] = {"fashion-mnist", "mnist", "cifar10", "csv", "gaussian"};
+enum { N_KINDS = sizeof KINDS / sizeof *KINDS };
 
 static void measure_default(CbMeasureOpts *m)
 {
@@ -350,9 +350,10 @@ static CbStatus set_value(Ctx *c, int idx, const yaml_node_t *n)
         return CB_OK;
     case T_KIND:
     case T_FEAT: {
-        const char *const *names = st->type == T_KIND ? KINDS : FEATURES;
-        int count = 0;
-        while (names[count]) ++count;
+        const char *features[CB_FEATURES_N_KINDS]; /* the feature module's names */
+        for (int k = 0; k < CB_FEATURES_N_KINDS; ++k) features[k] = cb_features_name((CbFeaturesKind)k);
+        const char *const *names = st->type == T_KIND ? KINDS : features;
+        int count = st->type == T_KIND ? N_KINDS : CB_FEATURES_N_KINDS;
         CB_TRY(want_choice(c, n, key, names, count, &choice));
         snprintf(p, st->size, "%s", names[choice]);
         return CB_OK;
@@ -1055,6 +1056,15 @@ static void add_stage_shape(CbSweep *s, const size_t *widths, int depth, uint64_
     st->cost = 6 * params * ntr * st->spec.train.epochs / 1e9;
 }
 
+/* "conv (16 filters, pool 4, gain 10, data.seed 7)", or "none". */
+static void map_text(char *buf, size_t len, const CbDataSpec *d)
+{
+    if (!strcmp(d->features, "none")) snprintf(buf, len, "none");
+    else
+        snprintf(buf, len, "%s (%zu filters, pool %zu, gain %g, data.seed %" PRIu64 ")", d->features, d->conv_filters,
+                 d->conv_pool, d->conv_gain, d->seed);
+}
+
 /* A model file trained on a feature map (its train_config names one) must be swept with
  * the same map: another draw of φ feeds it other inputs and every number comes out wrong
  * without any error. Files that name no settings (imported from PyTorch) are taken as is. */
@@ -1069,14 +1079,12 @@ static CbStatus check_file_features(Ctx *c, const char *path, const CbModel *m, 
     const CbDataSpec *a = &f.data, *b = &c->s->base.data;
     int conv_a = strcmp(a->features, "none") != 0, conv_b = strcmp(b->features, "none") != 0;
     if (!conv_a && !conv_b) return CB_OK;
-    if (conv_a == conv_b && !strcmp(a->features, b->features) && a->conv_filters == b->conv_filters &&
-        a->conv_pool == b->conv_pool && a->conv_gain == b->conv_gain && a->seed == b->seed)
+    if (!strcmp(a->features, b->features) && a->conv_filters == b->conv_filters && a->conv_pool == b->conv_pool &&
+        a->conv_gain == b->conv_gain && a->seed == b->seed)
         return CB_OK;
     char fa[160], fb[160];
-    snprintf(fa, sizeof fa, conv_a ? "%s (%zu filters, pool %zu, gain %g, data.seed %" PRIu64 ")" : "%s", a->features,
-             a->conv_filters, a->conv_pool, a->conv_gain, a->seed);
-    snprintf(fb, sizeof fb, conv_b ? "%s (%zu filters, pool %zu, gain %g, data.seed %" PRIu64 ")" : "%s", b->features,
-             b->conv_filters, b->conv_pool, b->conv_gain, b->seed);
+    map_text(fa, sizeof fa, a);
+    map_text(fb, sizeof fb, b);
     CbStatus st = CB_ERR(CB_EINVAL, "%s:%d: key 'model.file': %s was trained on the feature map %s; the sweep's data "
                          "gives %s, so the model would see other inputs", c->file, line, path, fa, fb);
     if (conv_a)
