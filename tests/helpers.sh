@@ -22,6 +22,9 @@
 #                                  starts from. Each retry is printed; after TRIES the phase's own
 #                                  checks run on the last attempt (and fail, as they should when a
 #                                  signal is never heeded).
+# snapshot H5 / restore H5         save / put back results file H5 and its journal in the current
+#                                  directory (the state an until_premise phase starts from;
+#                                  restore removes what a phase wrote if there was none)
 # private_copy SRC DEST            copy the cbound binary to DEST and check that it runs, retrying
 #                                  while a concurrent `make` relinks SRC; returns 1 if it never does.
 
@@ -59,6 +62,9 @@ until_premise() {
     done
     return 1
 }
+
+snapshot() { rm -rf "snap-$1"; mkdir "snap-$1"; cp -p "$1"* "snap-$1/" 2>/dev/null; true; }
+restore() { rm -f "$1" "$1.journal"; cp -p "snap-$1/"* . 2>/dev/null; true; }
 
 private_copy() {
     local try

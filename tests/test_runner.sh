@@ -125,8 +125,9 @@ sweep sig 5 300
 # each signalled run is repeated from the state it started from if it got to the sweep's end
 # before the signal reached it (until_premise in helpers.sh): premise, fewer than 20 records
 stopped_early() { [ "$(journal_records sig.h5.journal)" -lt 20 ]; }
+snapshot sig.h5 # none yet
 phase_term() {
-    rm -rf sig.h5 sig.h5.journal
+    restore sig.h5
     "$CB" run --quiet sig.yaml >sig1.log 2>&1 &
     pid=$!
     wait_until 300 "a task record in sig.h5.journal" records sig.h5.journal 1
@@ -139,9 +140,9 @@ check "SIGTERM (-n 1): exit 3 (got $rc)" test "$rc" = 3
 check "SIGTERM: says how to resume" grep -q "cbound run --resume sig.yaml" sig1.log
 check "SIGTERM: partial file written" test -f sig.h5
 n_sig=$(journal_records sig.h5.journal)
-mkdir -p sigsnap && cp -p sig.h5 sig.h5.journal sigsnap/
+snapshot sig.h5
 phase_usr1() {
-    cp -p sigsnap/sig.h5 sigsnap/sig.h5.journal .
+    restore sig.h5
     mpirun -n 2 --oversubscribe "$CB" run --quiet --resume sig.yaml >sig2.log 2>&1 &
     pid=$!
     wait_until 300 "the resumed run's first task record" records sig.h5.journal $((n_sig + 1))

@@ -58,9 +58,6 @@ methods:
 EOF
 sed "s#output: $T/sig.h5#output: $T/sig2.h5#" sig.yaml >sig2.yaml
 
-# snapshot H5 / restore H5: save / put back H5 and its journal (the state a phase starts from)
-snapshot() { rm -rf "snap-$1"; mkdir "snap-$1"; cp -p "$1"* "snap-$1/" 2>/dev/null; true; }
-restore() { rm -f "$1" "$1.journal"; cp -p "snap-$1/"* . 2>/dev/null; true; }
 # Each phase is a function that returns 0 when its premise held (until_premise in helpers.sh
 # repeats it from the same state otherwise); the checks then read what it left.
 
